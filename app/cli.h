@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared pieces of the medverse command line: exit codes, loading the
+ * configuration from file, environment and flags (in that precedence), and
+ * printing usage. Each subcommand lives in cmd_<name>.c.
+ */
+#ifndef MV_APP_CLI_H
+#define MV_APP_CLI_H
+
+#include "mv_config.h"
+
+/* Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error. */
+enum { EXIT_USAGE = 2 };
+
+/* Extra flags a subcommand accepts beyond the configuration keys. */
+struct cli_flag {
+  const char *name;  /* without "--" */
+  bool takes_value;
+  const char *help;
+  const char **out_value; /* set to the value (or "" for booleans) */
+};
+
+/* Build the configuration for `medverse NAME ARGS...`: defaults, then the
+ * config file (--config FILE or MEDVERSE_CONFIG), MEDVERSE_* variables, then
+ * flags. Prints usage and returns 0 with *out_help_shown set on --help.
+ * On error prints "medverse NAME: ..." to stderr and returns EXIT_USAGE. */
+int cli_load_config(const char *cmd, int argc, char **argv,
+                    struct mv_config *cfg, const struct cli_flag *extra,
+                    size_t n_extra, const char *summary, bool *out_help_shown);
+
+/* Apply the configuration's logging settings. */
+void cli_apply_logging(const struct mv_config *cfg);
+
+int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
+ * is called once the server is listening, before the ready line is printed. */
+struct mv_server;
+struct mv_store;
+typedef int (*cli_ready_fn)(void *ctx, struct mv_server *srv,
+                            struct mv_store *store, const struct mv_config *cfg);
+int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx);
+
+#endif

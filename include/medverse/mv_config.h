@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Server configuration. Precedence, lowest to highest:
+ *   1. built-in defaults (mv_config_init)
+ *   2. the config file (--config FILE, or MEDVERSE_CONFIG), lines "key = value"
+ *   3. environment variables MEDVERSE_<KEY> (key upper-cased, '.' and '-' -> '_')
+ *   4. command-line flags --<key> value (or --<key>=value)
+ * Every key is listed in docs/OPERATIONS.md and printed by `medverse serve --help`.
+ * Errors name the source: "FILE:LINE: message", "MEDVERSE_X: message" or
+ * "--flag: message", and the caller exits with code 2.
+ */
+#ifndef MV_CONFIG_H
+#define MV_CONFIG_H
+
+#include "mv_err.h"
+#include "mv_limits.h"
+#include "mv_log.h"
+
+struct mv_config {
+  char listen_host[256];     /* listen: "HOST:PORT" split; default 127.0.0.1 */
+  int listen_port;           /* 0 picks a free port; default 8080 */
+  char data_dir[MV_LIMIT_PATH_MAX];  /* data-dir; default "./var" */
+  char web_root[MV_LIMIT_PATH_MAX];  /* web-root; default "./web" */
+  enum mv_log_level log_level;       /* log-level; default info */
+  bool log_json;                     /* log-json; default false */
+  unsigned store_batch_max;          /* store-batch-max; default MV_LIMIT_STORE_BATCH_MAX */
+  unsigned store_batch_delay_us;     /* store-batch-delay-us; default MV_LIMIT_STORE_BATCH_DELAY_US */
+  unsigned workers;                  /* workers; default 2 */
+  size_t http_body_max;              /* http-body-max; default MV_LIMIT_HTTP_BODY_MAX */
+  unsigned ws_queue_msgs;            /* ws-queue-msgs; default MV_LIMIT_WS_QUEUE_MSGS */
+  unsigned demo_patients;            /* demo-patients; default 5 */
+  unsigned demo_interval_ms;         /* demo-interval-ms; default 1000 */
+};
+
+/* Fill with the built-in defaults. */
+MV_API void mv_config_init(struct mv_config *c);
+
+/* Set one key (as spelled in the file, e.g. "data-dir") from its text form.
+ * MV_ENOTFOUND for an unknown key, MV_EINVAL/MV_ERANGE for a bad value,
+ * with a message in diag (no source prefix; callers add it). */
+MV_API MV_NODISCARD int mv_config_set(struct mv_config *c, const char *key,
+                                      const char *value, struct mv_diag *diag);
+
+/* Read a "key = value" file ('#' comments, blank lines allowed). On error
+ * diag->path is the file name and diag->line the failing line. */
+MV_API MV_NODISCARD int mv_config_load_file(struct mv_config *c,
+                                            const char *path,
+                                            struct mv_diag *diag);
+
+/* Apply MEDVERSE_<KEY> variables from envp (NULL-terminated, e.g. environ).
+ * Unknown MEDVERSE_ variables are errors except MEDVERSE_CONFIG. */
+MV_API MV_NODISCARD int mv_config_load_env(struct mv_config *c,
+                                           char *const *envp,
+                                           struct mv_diag *diag);
+
+/* Visit every key with its current value as text and a one-line help. */
+typedef void (*mv_config_visit_fn)(void *ctx, const char *key,
+                                   const char *value, const char *help);
+MV_API void mv_config_each(const struct mv_config *c, mv_config_visit_fn fn,
+                           void *ctx);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every cap on input and queues lives here, so an operator or reviewer can see
+ * at one glance how much memory any outside party can make the server hold.
+ * Values that are also configurable at run time are the defaults.
+ */
+#ifndef MV_LIMITS_H
+#define MV_LIMITS_H
+
+/* HTTP */
+#define MV_LIMIT_HTTP_BODY_MAX (8u * 1024u * 1024u)  /* request body bytes */
+#define MV_LIMIT_HTTP_URI_MAX 4096u                  /* path + query bytes */
+#define MV_LIMIT_HTTP_HEADER_MAX 8192u               /* one header value */
+#define MV_LIMIT_HTTP_HEADERS_TOTAL 16384u           /* all headers (lws pt_serv_buf_size) */
+#define MV_LIMIT_HTTP_RESP_MAX (64u * 1024u * 1024u) /* one response body */
+#define MV_LIMIT_HTTP_ROUTES 256u                    /* registered routes */
+#define MV_LIMIT_HTTP_CONNS 4096u                    /* concurrent connections */
+
+/* WebSocket and pub/sub hub */
+#define MV_LIMIT_WS_MSG_MAX (1024u * 1024u)    /* one inbound message */
+#define MV_LIMIT_WS_QUEUE_MSGS 1024u           /* queued outbound messages per connection */
+#define MV_LIMIT_WS_QUEUE_BYTES (8u * 1024u * 1024u) /* queued outbound bytes per connection */
+#define MV_LIMIT_WS_TOPICS_PER_CONN 256u       /* subscriptions per connection */
+#define MV_LIMIT_WS_TOPIC_LEN 128u             /* bytes in one topic name */
+
+/* JSON */
+#define MV_LIMIT_JSON_DEPTH 64                 /* nesting depth */
+#define MV_LIMIT_JSON_TEXT_MAX MV_LIMIT_HTTP_BODY_MAX /* bytes in one document */
+
+/* Store */
+#define MV_LIMIT_STORE_QUEUE 65536u            /* pending writes before MV_EBUSY */
+#define MV_LIMIT_STORE_BATCH_MAX 1000u         /* default writes per group commit */
+#define MV_LIMIT_STORE_BATCH_DELAY_US 2000     /* default max wait before committing */
+#define MV_LIMIT_STORE_RESOURCE_MAX MV_LIMIT_HTTP_BODY_MAX /* stored JSON bytes */
+#define MV_LIMIT_ID_LEN 64u                    /* FHIR id: [A-Za-z0-9\-\.]{1,64} */
+#define MV_LIMIT_TYPE_LEN 64u                  /* resource type name */
+
+/* Configuration */
+#define MV_LIMIT_CONFIG_FILE_MAX (256u * 1024u) /* config file bytes */
+#define MV_LIMIT_CONFIG_LINE_MAX 4096u          /* one config line */
+#define MV_LIMIT_PATH_MAX 4096u                 /* a file system path */
+
+/* Worker pool */
+#define MV_LIMIT_POOL_QUEUE 4096u              /* pending jobs before MV_EBUSY */
+#define MV_LIMIT_POOL_THREADS 64u
+
+/* Logging */
+#define MV_LIMIT_LOG_LINE 2048u                /* one formatted log line */
+
+/* Arenas */
+#define MV_LIMIT_ARENA_DEFAULT (16u * 1024u * 1024u) /* per-request arena cap */
+
+#endif
