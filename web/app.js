@@ -61,7 +61,7 @@ function drawSpark(c) {
   const lo = Math.min(...c.hr) - 2, hi = Math.max(...c.hr) + 2;
   g.strokeStyle = '#0b6e99'; g.lineWidth = 1.5; g.beginPath();
   c.hr.forEach((v, i) => {
-    const x = (i / (HISTORY - 1)) * w;
+    const x = (i / Math.max(c.hr.length - 1, 1)) * w;
     const y = h - ((v - lo) / (hi - lo)) * h;
     i ? g.lineTo(x, y) : g.moveTo(x, y);
   });

@@ -34,7 +34,7 @@ MV_API MV_NODISCARD int mv_buf_appends(struct mv_buf *b, const char *s);
 MV_API MV_NODISCARD int mv_buf_appendf(struct mv_buf *b, const char *fmt, ...)
     MV_PRINTF(2, 3);
 MV_API MV_NODISCARD int mv_buf_vappendf(struct mv_buf *b, const char *fmt,
-                                        va_list ap);
+                                        va_list ap) MV_PRINTF(2, 0);
 /* Append s as the inside of a JSON string (escaped, without quotes). */
 MV_API MV_NODISCARD int mv_buf_append_json_str(struct mv_buf *b,
                                                const char *s, size_t n);

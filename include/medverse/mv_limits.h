@@ -29,6 +29,8 @@
 
 /* Store */
 #define MV_LIMIT_STORE_QUEUE 65536u            /* pending writes before MV_EBUSY */
+#define MV_LIMIT_STORE_QUEUE_BYTES (256u * 1024u * 1024u) /* pending body bytes before MV_EBUSY */
+#define MV_LIMIT_STORE_INDEX_VALUE 1024u       /* bytes in one index column value (patient, code, status) */
 #define MV_LIMIT_STORE_BATCH_MAX 1000u         /* default writes per group commit */
 #define MV_LIMIT_STORE_BATCH_DELAY_US 2000     /* default max wait before committing */
 #define MV_LIMIT_STORE_RESOURCE_MAX MV_LIMIT_HTTP_BODY_MAX /* stored JSON bytes */

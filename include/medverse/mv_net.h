@@ -86,9 +86,9 @@ struct mv_http_req {
 typedef void (*mv_http_handler_fn)(void *ctx, struct mv_http_exchange *x);
 
 /* Register a route. method NULL matches any method. pattern is an exact path
- * ("/healthz") or a prefix ending in '*' ("/fhir/*"). The longest match wins;
- * a path matched with the wrong method gets 405. ctx borrowed for the
- * server's life. MV_ETOOBIG past MV_LIMIT_HTTP_ROUTES. */
+ * ("/healthz") or a prefix ending in '*' ("/fhir/" plus a final '*'). The
+ * longest match wins; a path matched with the wrong method gets 405. ctx
+ * borrowed for the server's life. MV_ETOOBIG past MV_LIMIT_HTTP_ROUTES. */
 MV_API MV_NODISCARD int mv_server_route(struct mv_server *srv,
                                         const char *method,
                                         const char *pattern,

@@ -120,8 +120,9 @@ test('an unusable data dir fails with exit 1 and a message, no crash', () => {
   rmSync(dir, { recursive: true });
 });
 
-test('a port already in use fails with exit 1 and a message', async () => {
+test('a port already in use fails with exit 1 and a message', async (t) => {
   const s = await start('serve');
+  t.after(() => s.proc.kill('SIGKILL'));
   const port = new URL(s.url).port;
   const r = run(['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', tempDir()]);
   await s.stop();

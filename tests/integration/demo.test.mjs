@@ -22,8 +22,9 @@ function nextMessages(ws, n, timeoutMs = 10000) {
   });
 }
 
-test('demo prints accounts, streams durable vitals and stops on SIGINT', async () => {
+test('demo prints accounts, streams durable vitals and stops on SIGINT', async (t) => {
   const s = await start('demo', ['--demo-patients', '4', '--demo-interval-ms', '100']);
+  t.after(() => { s.proc.kill('SIGKILL'); rmSync(s.dataDir, { recursive: true, force: true }); });
   const out = s.stdout();
   for (const role of ['clinician', 'patient']) assert.match(out, new RegExp(`${role}\\s+user \\S+\\s+password \\S+`));
   assert.match(out, /NOT a certified medical device/);
@@ -36,7 +37,7 @@ test('demo prints accounts, streams durable vitals and stops on SIGINT', async (
   await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
   const msgs = nextMessages(ws, 13);
   ws.send(JSON.stringify({ op: 'subscribe', topic: 'vitals' }));
-  const got = (await msgs).filter((m) => m.topic === 'vitals');
+  const got = (await msgs).filter((m) => m.topic === 'vitals' && m.data);
   assert.ok(got.length >= 12, `got ${got.length} vitals messages`);
   const seen = new Set(got.map((m) => m.data.patient));
   assert.equal(seen.size, 4);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Shared helpers for integration tests: run the real `medverse` binary
-// (MEDVERSE_BIN, set by ctest) on a random loopback port with a temp data dir.
+// (MV_BIN, set by ctest) on a random loopback port with a temp data dir.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const BIN = process.env.MEDVERSE_BIN;
+// Not MEDVERSE_*: the server rejects unknown MEDVERSE_ variables.
+export const BIN = process.env.MV_BIN;
 export const SRC = process.env.MV_SOURCE_DIR;
-if (!BIN) throw new Error('MEDVERSE_BIN is not set (run through ctest)');
+if (!BIN) throw new Error('MV_BIN is not set (run through ctest)');
 
 export function tempDir(prefix = 'mv-') {
   return mkdtempSync(join(tmpdir(), prefix));
