@@ -36,11 +36,18 @@ int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
- * is called once the server is listening, before the ready line is printed. */
+ * is called once the server is listening, before the ready line is printed.
+ * The worker pool (cfg->workers threads) runs CPU jobs off the loop. */
 struct mv_server;
 struct mv_store;
-typedef int (*cli_ready_fn)(void *ctx, struct mv_server *srv,
-                            struct mv_store *store, const struct mv_config *cfg);
+struct mv_pool;
+struct cli_env {
+  struct mv_server *srv;
+  struct mv_store *store;
+  struct mv_pool *pool;
+  const struct mv_config *cfg;
+};
+typedef int (*cli_ready_fn)(void *ctx, const struct cli_env *env);
 int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx);
 
 #endif

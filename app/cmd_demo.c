@@ -20,6 +20,7 @@
 #include "mv_clock.h"
 #include "mv_log.h"
 #include "mv_net.h"
+#include "mv_pool.h"
 #include "mv_rand.h"
 #include "mv_sig.h"
 #include "mv_store.h"
@@ -84,26 +85,53 @@ static const char *profile_name(enum mv_sig_vitals_profile p) {
   }
 }
 
-static int ensure_users(struct mv_store *store) {
+/* One account to create: Argon2id hashing is deliberately slow (~0.1 s and
+ * 64 MiB each), so the accounts are hashed in parallel on the worker pool. */
+struct user_job {
+  struct mv_store_user u;
+  const char *password;
+  int rc;
+};
+
+static void hash_job(void *arg) {
+  struct user_job *j = arg;
+  j->rc = crypto_pwhash_str(j->u.pw_hash, j->password, strlen(j->password),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0
+              ? MV_OK
+              : MV_ENOMEM;
+}
+
+static int ensure_users(struct mv_store *store, struct mv_pool *pool) {
+  struct user_job jobs[MV_ARRAY_LEN(demo_users)];
+  bool queued[MV_ARRAY_LEN(demo_users)] = {false};
+  int rc = MV_OK;
   for (size_t i = 0; i < MV_ARRAY_LEN(demo_users); i++) {
-    struct mv_store_user u;
-    int rc = mv_store_user_get(store, demo_users[i].user, &u);
+    struct user_job *j = &jobs[i];
+    memset(j, 0, sizeof(*j));
+    rc = mv_store_user_get(store, demo_users[i].user, &j->u);
     if (rc == MV_OK)
       continue;
     if (rc != MV_ENOTFOUND)
-      return rc;
-    memset(&u, 0, sizeof(u));
-    snprintf(u.username, sizeof(u.username), "%s", demo_users[i].user);
-    snprintf(u.role, sizeof(u.role), "%s", demo_users[i].role);
-    if (crypto_pwhash_str(u.pw_hash, demo_users[i].password,
-                          strlen(demo_users[i].password),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-      return MV_ENOMEM;
-    if ((rc = mv_store_user_put(store, &u)) != MV_OK)
-      return rc;
+      goto out;
+    memset(&j->u, 0, sizeof(j->u));
+    snprintf(j->u.username, sizeof(j->u.username), "%s", demo_users[i].user);
+    snprintf(j->u.role, sizeof(j->u.role), "%s", demo_users[i].role);
+    j->password = demo_users[i].password;
+    if ((rc = mv_pool_submit(pool, hash_job, j)) != MV_OK)
+      goto out;
+    queued[i] = true;
   }
-  return MV_OK;
+  rc = MV_OK;
+out:
+  mv_pool_drain(pool); /* jobs point into this frame: wait even on error */
+  for (size_t i = 0; rc == MV_OK && i < MV_ARRAY_LEN(demo_users); i++) {
+    if (!queued[i])
+      continue;
+    if ((rc = jobs[i].rc) == MV_OK)
+      rc = mv_store_user_put(store, &jobs[i].u);
+  }
+  return rc;
 }
 
 static int put_patient(struct mv_store *store, const struct demo_patient *p,
@@ -299,15 +327,17 @@ static void patients_handler(void *ctx, struct mv_http_exchange *x) {
   mv_buf_release(&b);
 }
 
-static int demo_ready(void *ctx, struct mv_server *srv, struct mv_store *store,
-                      const struct mv_config *cfg) {
+static int demo_ready(void *ctx, const struct cli_env *env) {
   struct demo *dm = ctx;
+  struct mv_server *srv = env->srv;
+  struct mv_store *store = env->store;
+  const struct mv_config *cfg = env->cfg;
   int rc;
   dm->srv = srv;
   dm->store = store;
   dm->n = cfg->demo_patients;
   dm->interval_s = cfg->demo_interval_ms / 1000.0;
-  if ((rc = ensure_users(store)) != MV_OK) {
+  if ((rc = ensure_users(store, env->pool)) != MV_OK) {
     fprintf(stderr, "medverse demo: cannot create demo accounts: %s\n",
             mv_strerror(rc));
     return rc;

@@ -3,8 +3,9 @@
  * `medverse serve`: open the store, start the server, print the ready line
  * and run until SIGINT/SIGTERM. cli_run_server() is shared with `demo`.
  * Shutdown order matters: the server stops first (no new work), then the
- * store commits everything queued, then the server's memory is freed, so a
- * late store callback never posts to a freed server.
+ * worker pool finishes its jobs, then the store commits everything queued,
+ * then the server's memory is freed, so a late callback never posts to a
+ * freed server.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "mv_log.h"
 #include "mv_net.h"
+#include "mv_pool.h"
 #include "mv_store.h"
 #include "mv_version_gen.h"
 
@@ -58,6 +60,7 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
                    void *ctx) {
   struct mv_store *store = NULL;
   struct mv_server *srv = NULL;
+  struct mv_pool *pool = NULL;
   struct mv_diag d;
   char msg[512];
   int code = 1, rc;
@@ -75,6 +78,12 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
   if (rc != MV_OK) {
     fprintf(stderr, "medverse: cannot open the store in %s: %s\n",
             cfg->data_dir, mv_diag_format(&d, msg, sizeof(msg)));
+    goto out;
+  }
+
+  if ((rc = mv_pool_new(cfg->workers, 0, &pool)) != MV_OK) {
+    fprintf(stderr, "medverse: cannot start %u worker threads: %s\n",
+            cfg->workers, mv_strerror(rc));
     goto out;
   }
 
@@ -99,7 +108,8 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
     fprintf(stderr, "medverse: %s\n", mv_strerror(rc));
     goto out;
   }
-  if (ready && (rc = ready(ctx, srv, store, cfg)) != MV_OK)
+  struct cli_env env = {.srv = srv, .store = store, .pool = pool, .cfg = cfg};
+  if (ready && (rc = ready(ctx, &env)) != MV_OK)
     goto out;
 
   bool v6 = strchr(cfg->listen_host, ':') != NULL;
@@ -115,6 +125,7 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
   }
   code = 0;
 out:
+  mv_pool_free(pool);    /* finishes queued CPU jobs */
   mv_store_close(store); /* commits everything queued */
   mv_server_free(srv);
   if (code == 0)

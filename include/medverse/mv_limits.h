@@ -15,6 +15,10 @@
 #define MV_LIMIT_HTTP_RESP_MAX (64u * 1024u * 1024u) /* one response body */
 #define MV_LIMIT_HTTP_ROUTES 256u                    /* registered routes */
 #define MV_LIMIT_HTTP_CONNS 4096u                    /* concurrent connections */
+#define MV_LIMIT_HTTP_HEADERS_KEPT 128u              /* request headers kept per exchange */
+#define MV_LIMIT_HTTP_DRAIN_MAX (16u * 1024u * 1024u) /* body bytes read and discarded after a 413 */
+#define MV_LIMIT_LOOP_POST_QUEUE 4096u               /* tasks waiting for the loop thread (mv_server_post) */
+#define MV_LIMIT_METRICS_SERIES_PER_ROUTE 64u        /* (method, status) series per route in /metrics */
 
 /* WebSocket and pub/sub hub */
 #define MV_LIMIT_WS_MSG_MAX (1024u * 1024u)    /* one inbound message */

@@ -18,17 +18,17 @@
 #include "mv_limits.h"
 #include "mv_net.h"
 
-/* Caps private to the module (the public ones live in mv_limits.h). */
-#define MV__POST_QUEUE_MAX 4096u    /* tasks waiting for the loop thread */
+/* Caps on what outside parties can make us hold are in mv_limits.h; these
+ * aliases keep the module's names short. Internal sizes follow. */
+#define MV__POST_QUEUE_MAX MV_LIMIT_LOOP_POST_QUEUE
+#define MV__HEADERS_MAX MV_LIMIT_HTTP_HEADERS_KEPT
+#define MV__DRAIN_MAX MV_LIMIT_HTTP_DRAIN_MAX
+#define MV__METRICS_SERIES_PER_ROUTE MV_LIMIT_METRICS_SERIES_PER_ROUTE
 #define MV__HOOKS_MAX 64u           /* shutdown hooks */
 #define MV__METRICS_SOURCES_MAX 64u /* mv_server_add_metrics sources */
 #define MV__METRICS_TEXT_MAX (4u * 1024u * 1024u) /* one /metrics body */
-#define MV__METRICS_SERIES_PER_ROUTE 64u /* (method, status) pairs per route   \
-                                          */
 #define MV__CHUNK 32768u         /* bytes per lws_write of a body or frame */
-#define MV__HEADERS_MAX 128u     /* request headers kept per exchange */
 #define MV__RESP_HEADERS_MAX 32u /* extra response headers */
-#define MV__DRAIN_MAX (16u * 1024u * 1024u) /* body bytes read after a 413 */
 #define MV__SHUTDOWN_GRACE_CAP_MS 4000u /* keeps a whole shutdown under 5 s */
 #define MV__WS_RX_BUFFER 65536u         /* lws rx_buffer_size for /ws */
 
