@@ -72,6 +72,22 @@ static void late_handler(void *ctx, struct mv_http_exchange *x) {
   pthread_detach(t);
 }
 
+/* Answers 300 ms later from another thread: an exchange in flight. */
+static void *slow_answer_thread(void *arg) {
+  struct mv_http_exchange *x = arg;
+  usleep(300000);
+  if (mv_server_post(x->srv, late_answer_task, x) != MV_OK)
+    return NULL;
+  return NULL;
+}
+static void slow_handler(void *ctx, struct mv_http_exchange *x) {
+  pthread_t t;
+  (void)ctx;
+  if (pthread_create(&t, NULL, slow_answer_thread, x) != 0)
+    abort();
+  pthread_detach(t);
+}
+
 static void echo_handler(void *ctx, struct mv_http_exchange *x) {
   const struct mv_http_req *r = mv_http_request(x);
   const char *q = mv_http_query(x, "q");
@@ -112,6 +128,8 @@ static int setup(void **state) {
   assert_int_equal(mv_server_route(f->srv, NULL, "/echo/*", echo_handler, NULL),
                    MV_OK);
   assert_int_equal(mv_server_route(f->srv, "GET", "/late", late_handler, NULL),
+                   MV_OK);
+  assert_int_equal(mv_server_route(f->srv, "GET", "/slow", slow_handler, NULL),
                    MV_OK);
   assert_int_equal(pthread_create(&f->thread, NULL, run_thread, f), 0);
   *state = f;
@@ -275,6 +293,57 @@ static void answer_posted_from_another_thread(void **state) {
   assert_non_null(strstr(buf, "{\"late\":true}"));
 }
 
+static void in_flight_request_finishes_during_shutdown(void **state) {
+  struct fixture *f = *state;
+  char buf[4096];
+  size_t got = 0;
+  int fd = connect_to(f);
+  static const char req[] =
+      "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+  usleep(50000); /* the handler is running; its answer comes at 300 ms */
+  int64_t t0 = now_ms();
+  mv_server_stop(f->srv);
+  while (got + 1 < sizeof(buf) && now_ms() - t0 < 3000) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  buf[got] = '\0';
+  close(fd);
+  assert_non_null(strstr(buf, "HTTP/1.1 201"));
+  assert_non_null(strstr(buf, "{\"late\":true}"));
+  /* and the shutdown then completes */
+  while (!atomic_load(&f->done) && now_ms() - t0 < 5000)
+    usleep(5000);
+  assert_true(atomic_load(&f->done));
+}
+
+static void oversized_header_block_does_not_kill_server(void **state) {
+  struct fixture *f = *state;
+  size_t hlen = MV_LIMIT_HTTP_HEADERS_TOTAL + 4096;
+  size_t cap = hlen + 256;
+  char *req = malloc(cap), buf[4096];
+  assert_non_null(req);
+  int n = snprintf(req, cap, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+  memset(req + n, 'a', hlen);
+  memcpy(req + (size_t)n + hlen, "\r\n\r\n", 4);
+  size_t len = (size_t)n + hlen + 4;
+  int fd = connect_to(f);
+  (void)send(fd, req, len, MSG_NOSIGNAL); /* the server may close early */
+  close(fd);
+  free(req);
+  exchange(f,
+           REQ("GET /healthz HTTP/1.1\r\nHost: x\r\n"
+               "Connection: close\r\n\r\n"),
+           buf, sizeof(buf));
+  assert_non_null(strstr(buf, "HTTP/1.1 200"));
+}
+
 static void late_answer_after_client_left_is_freed(void **state) {
   struct fixture *f = *state;
   int fd = connect_to(f);
@@ -365,6 +434,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(answer_posted_from_another_thread, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(in_flight_request_finishes_during_shutdown,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(oversized_header_block_does_not_kill_server,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(late_answer_after_client_left_is_freed,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(static_files_and_traversal, setup,
