@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "mv_log.h"
+#include "mv_metrics.h"
 #include "net_int.h"
 
 static const double bucket_le[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                    0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
-#define N_BUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
 
 struct series {
   enum mv__method method;
@@ -26,9 +26,7 @@ struct series {
 struct route_stats {
   struct series s[MV__METRICS_SERIES_PER_ROUTE];
   unsigned n;
-  uint64_t buckets[N_BUCKETS]; /* not cumulative; summed when written */
-  uint64_t count;
-  double sum;
+  struct mv_hist duration_s;
 };
 
 struct mv__metrics {
@@ -74,14 +72,9 @@ void mv__metrics_observe(struct mv__metrics *m, unsigned label,
     r = m->routes[label] = calloc(1, sizeof(*r));
     if (!r)
       return;
+    mv_hist_init(&r->duration_s, bucket_le, MV_ARRAY_LEN(bucket_le));
   }
-  r->count++;
-  r->sum += seconds;
-  for (unsigned i = 0; i < N_BUCKETS; i++)
-    if (seconds <= bucket_le[i]) {
-      r->buckets[i]++;
-      break;
-    }
+  mv_hist_observe(&r->duration_s, seconds);
   for (unsigned i = 0; i < r->n; i++)
     if (r->s[i].method == method && r->s[i].status == status) {
       r->s[i].count++;
@@ -111,22 +104,6 @@ void mv__metrics_ws_dropped(struct mv__metrics *m) {
     m->ws_dropped++;
 }
 
-/* Label values escape backslash, quote and newline (exposition format). */
-static int append_label(struct mv_buf *b, const char *v) {
-  int rc = MV_OK;
-  for (const char *p = v; *p && rc == MV_OK; p++) {
-    if (*p == '\\')
-      rc = mv_buf_appends(b, "\\\\");
-    else if (*p == '"')
-      rc = mv_buf_appends(b, "\\\"");
-    else if (*p == '\n')
-      rc = mv_buf_appends(b, "\\n");
-    else
-      rc = mv_buf_append(b, p, 1);
-  }
-  return rc;
-}
-
 #define TRY(expr)                                                              \
   do {                                                                         \
     if ((rc = (expr)) != MV_OK)                                                \
@@ -146,7 +123,7 @@ static int write_requests(const struct mv__metrics *m,
       continue;
     for (unsigned i = 0; i < r->n; i++) {
       TRY(mv_buf_appends(b, "mv_http_requests_total{route=\""));
-      TRY(append_label(b, labels[l]));
+      TRY(mv_metrics_write_label_value(b, labels[l]));
       TRY(mv_buf_appendf(b, "\",method=\"%s\",status=\"%d\"} %llu\n",
                          mv__method_name(r->s[i].method), r->s[i].status,
                          (unsigned long long)r->s[i].count));
@@ -158,36 +135,23 @@ static int write_requests(const struct mv__metrics *m,
 static int write_durations(const struct mv__metrics *m,
                            const char *const *labels, unsigned n_labels,
                            struct mv_buf *b) {
-  int rc;
-  TRY(mv_buf_appends(b, "# HELP mv_http_request_duration_seconds Time from "
-                        "request to the last byte of the answer.\n"
-                        "# TYPE mv_http_request_duration_seconds histogram\n"));
-  for (unsigned l = 0; l < n_labels && l < MV__LABELS_MAX; l++) {
+  static const char name[] = "mv_http_request_duration_seconds";
+  struct mv_buf lab;
+  int rc = mv_metrics_write_header(
+      b, name, "histogram", "Time from request to the last byte of the answer.");
+  mv_buf_init(&lab, 2 * MV_LIMIT_HTTP_URI_MAX);
+  for (unsigned l = 0; rc == MV_OK && l < n_labels && l < MV__LABELS_MAX; l++) {
     const struct route_stats *r = m->routes[l];
-    uint64_t cum = 0;
     if (!r || !labels[l])
       continue;
-    for (unsigned i = 0; i <= N_BUCKETS; i++) {
-      TRY(mv_buf_appends(b,
-                         "mv_http_request_duration_seconds_bucket{route=\""));
-      TRY(append_label(b, labels[l]));
-      if (i < N_BUCKETS) {
-        cum += r->buckets[i];
-        TRY(mv_buf_appendf(b, "\",le=\"%g\"} %llu\n", bucket_le[i],
-                           (unsigned long long)cum));
-      } else {
-        TRY(mv_buf_appendf(b, "\",le=\"+Inf\"} %llu\n",
-                           (unsigned long long)r->count));
-      }
-    }
-    TRY(mv_buf_appends(b, "mv_http_request_duration_seconds_sum{route=\""));
-    TRY(append_label(b, labels[l]));
-    TRY(mv_buf_appendf(b, "\"} %.9g\n", r->sum));
-    TRY(mv_buf_appends(b, "mv_http_request_duration_seconds_count{route=\""));
-    TRY(append_label(b, labels[l]));
-    TRY(mv_buf_appendf(b, "\"} %llu\n", (unsigned long long)r->count));
+    mv_buf_reset(&lab);
+    if ((rc = mv_buf_appends(&lab, "route=\"")) == MV_OK &&
+        (rc = mv_metrics_write_label_value(&lab, labels[l])) == MV_OK &&
+        (rc = mv_buf_appends(&lab, "\"")) == MV_OK)
+      rc = mv_metrics_write_hist(b, name, mv_buf_cstr(&lab), &r->duration_s);
   }
-  return MV_OK;
+  mv_buf_release(&lab);
+  return rc;
 }
 
 int mv__metrics_write(const struct mv__metrics *m, const char *const *labels,

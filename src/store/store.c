@@ -17,38 +17,21 @@
 
 #include "mv_limits.h"
 #include "mv_log.h"
+#include "mv_metrics.h"
 #include "store_int.h"
 
 /* Longest the writer sleeps in one wait: bounds how late it notices a fake
  * clock that a test advanced, at no cost with the system clock. */
 #define WAIT_STEP_US 10000
 
-/* Prometheus histogram bounds. Labels are spelled out so the exposition
- * does not depend on float formatting. */
+/* Prometheus histogram bounds. */
 static const double batch_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
-static const char *const batch_les[] = {"1",  "2",   "5",   "10",  "20",
-                                        "50", "100", "200", "500", "1000"};
 static const double commit_bounds[] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-static const char *const commit_les[] = {"0.0005", "0.001", "0.0025", "0.005",
-                                         "0.01",   "0.025", "0.05",   "0.1",
-                                         "0.25",   "0.5",   "1",      "2.5"};
-#define N_BATCH_B MV_ARRAY_LEN(batch_bounds)
-#define N_COMMIT_B MV_ARRAY_LEN(commit_bounds)
-_Static_assert(MV_ARRAY_LEN(batch_les) == N_BATCH_B, "batch labels");
-_Static_assert(MV_ARRAY_LEN(commit_les) == N_COMMIT_B, "commit labels");
-
-/* Per-bucket (not cumulative) counts; the last slot is +Inf. */
-struct hist {
-  uint64_t bucket[16];
-  double sum;
-  uint64_t count;
-};
-_Static_assert(N_COMMIT_B < 16 && N_BATCH_B < 16, "hist buckets");
 
 struct stats {
   uint64_t writes, batches, errors;
-  struct hist batch_size, commit_s;
+  struct mv_hist batch_size, commit_s;
 };
 
 struct mv_store {
@@ -170,18 +153,6 @@ static struct mv__store_item *item_new(const struct mv_store_write *w) {
   return it;
 }
 
-/* ---- Statistics -------------------------------------------------------- */
-
-static void hist_observe(struct hist *h, const double *bounds, size_t nb,
-                         double v) {
-  size_t i = 0;
-  while (i < nb && v > bounds[i])
-    i++;
-  h->bucket[i]++;
-  h->sum += v;
-  h->count++;
-}
-
 /* ---- The writer thread --------------------------------------------------- */
 
 /* Sleep on work_cv until `deadline_us` on the store clock at the latest.
@@ -271,9 +242,8 @@ static void run_batch(struct mv_store *s, size_t n) {
   s->stats.writes += n;
   s->stats.batches++;
   s->stats.errors += errors;
-  hist_observe(&s->stats.batch_size, batch_bounds, N_BATCH_B, (double)n);
-  hist_observe(&s->stats.commit_s, commit_bounds, N_COMMIT_B,
-               (double)commit_us / 1e6);
+  mv_hist_observe(&s->stats.batch_size, (double)n);
+  mv_hist_observe(&s->stats.commit_s, (double)commit_us / 1e6);
   pthread_mutex_unlock(&s->mu);
 
   /* Callbacks run after the commit, outside every lock, so they may submit
@@ -372,6 +342,8 @@ int mv_store_open(const struct mv_store_opts *opts, struct mv_store **out_store,
   s = calloc(1, sizeof(*s));
   if (!s)
     return mv_diag_set(diag, MV_ENOMEM, "mv_store_open: out of memory");
+  mv_hist_init(&s->stats.batch_size, batch_bounds, MV_ARRAY_LEN(batch_bounds));
+  mv_hist_init(&s->stats.commit_s, commit_bounds, MV_ARRAY_LEN(commit_bounds));
   if ((rc = pick_backend(opts->url, &s->ops, &loc, diag)) != MV_OK)
     goto out;
   s->clock = opts->clock ? opts->clock : mv_clock_system();
@@ -596,26 +568,10 @@ int mv_store_user_get(struct mv_store *s, const char *username,
 /* ---- Metrics ----------------------------------------------------------------
  */
 
-static int put_scalar(struct mv_buf *b, const char *name, const char *type,
-                      const char *help, uint64_t v) {
-  return mv_buf_appendf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
-                        name, type, name, (unsigned long long)v);
-}
-
 static int put_hist(struct mv_buf *b, const char *name, const char *help,
-                    const struct hist *h, const char *const *les, size_t nb) {
-  int rc = mv_buf_appendf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help,
-                          name);
-  uint64_t cum = 0;
-  for (size_t i = 0; rc == MV_OK && i <= nb; i++) {
-    cum += h->bucket[i];
-    rc = mv_buf_appendf(b, "%s_bucket{le=\"%s\"} %llu\n", name,
-                        i < nb ? les[i] : "+Inf", (unsigned long long)cum);
-  }
-  if (rc == MV_OK)
-    rc = mv_buf_appendf(b, "%s_sum %.9g\n%s_count %llu\n", name, h->sum, name,
-                        (unsigned long long)h->count);
-  return rc;
+                    const struct mv_hist *h) {
+  int rc = mv_metrics_write_header(b, name, "histogram", help);
+  return rc == MV_OK ? mv_metrics_write_hist(b, name, NULL, h) : rc;
 }
 
 int mv_store_metrics_write(struct mv_store *s, struct mv_buf *b) {
@@ -628,24 +584,23 @@ int mv_store_metrics_write(struct mv_store *s, struct mv_buf *b) {
   depth = s->depth;
   pthread_mutex_unlock(&s->mu);
 
-  int rc = put_scalar(b, "mv_store_writes_total", "counter",
+  int rc = mv_metrics_write_scalar(b, "mv_store_writes_total", "counter",
                       "Writes completed by the store writer, any status.",
                       st.writes);
   if (rc == MV_OK)
-    rc = put_scalar(b, "mv_store_batches_total", "counter",
+    rc = mv_metrics_write_scalar(b, "mv_store_batches_total", "counter",
                     "Group-commit transactions attempted.", st.batches);
   if (rc == MV_OK)
-    rc = put_scalar(b, "mv_store_write_errors_total", "counter",
+    rc = mv_metrics_write_scalar(b, "mv_store_write_errors_total", "counter",
                     "Writes that completed with an error status.", st.errors);
   if (rc == MV_OK)
     rc = put_hist(b, "mv_store_batch_size", "Writes per group commit.",
-                  &st.batch_size, batch_les, N_BATCH_B);
+                  &st.batch_size);
   if (rc == MV_OK)
     rc = put_hist(b, "mv_store_commit_seconds",
-                  "Time to apply and durably commit one batch.", &st.commit_s,
-                  commit_les, N_COMMIT_B);
+                  "Time to apply and durably commit one batch.", &st.commit_s);
   if (rc == MV_OK)
-    rc = put_scalar(b, "mv_store_queue_depth", "gauge",
+    rc = mv_metrics_write_scalar(b, "mv_store_queue_depth", "gauge",
                     "Writes queued and not yet taken by the writer.", depth);
   return rc;
 }

@@ -146,6 +146,61 @@ test('GET /metrics exposes the server metrics and counts requests', async () => 
   assert.ok(m && Number(m[1]) >= 2, 'healthz requests are counted');
 });
 
+// Checks the Prometheus text format 0.0.4 structure: HELP/TYPE before the
+// samples of each family, sample-line grammar, cumulative histogram buckets
+// ending in +Inf equal to _count.
+function checkExposition(text) {
+  const types = new Map();
+  const hist = new Map(); // series key -> { last, inf, count }
+  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.eE+-]+|\+Inf|NaN)$/;
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.split('\n').slice(0, -1)) {
+    let m;
+    if ((m = line.match(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/))) {
+      assert.ok(!types.has(m[1]), `TYPE ${m[1]} given once`);
+      types.set(m[1], m[2]);
+      continue;
+    }
+    if (line.startsWith('# HELP ')) continue;
+    m = line.match(sample);
+    assert.ok(m, `sample line: ${line}`);
+    const [, name, labels = '', value] = m;
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    const family = types.has(name) ? name : base;
+    assert.ok(types.has(family), `family of ${name} has a TYPE`);
+    if (types.get(family) === 'counter') assert.ok(Number(value) >= 0, `${name} >= 0`);
+    if (types.get(family) === 'histogram') {
+      const le = labels.match(/le="([^"]+)"/)?.[1];
+      const key = `${base}${labels.replace(/,?le="[^"]+"/, '').replace(/^\{,?/, '{').replace(/^\{\}$/, '')}`;
+      const h = hist.get(key) ?? { last: 0, inf: null, count: null };
+      if (name.endsWith('_bucket')) {
+        assert.ok(Number(value) >= h.last, `${key} buckets are cumulative`);
+        h.last = Number(value);
+        if (le === '+Inf') h.inf = Number(value);
+      } else if (name.endsWith('_count')) h.count = Number(value);
+      hist.set(key, h);
+    }
+  }
+  for (const [key, h] of hist) {
+    if (h.count !== null) assert.equal(h.inf, h.count, `${key}: +Inf bucket equals _count`);
+  }
+  return types;
+}
+
+test('GET /metrics follows the Prometheus text format, store metrics included', async () => {
+  await (await fetch(`${base}/healthz`)).text();
+  await (await fetch(`${base}/no/such/route`)).text();
+  const types = checkExposition(await (await fetch(`${base}/metrics`)).text());
+  assert.equal(types.get('mv_http_request_duration_seconds'), 'histogram');
+  assert.equal(types.get('mv_store_batch_size'), 'histogram');
+  assert.equal(types.get('mv_store_commit_seconds'), 'histogram');
+  assert.equal(types.get('mv_store_writes_total'), 'counter');
+  assert.equal(types.get('mv_ws_connections'), 'gauge');
+  // the checker itself rejects a broken exposition
+  assert.throws(() => checkExposition('# TYPE x histogram\nx_bucket{le="1"} 2\nx_bucket{le="+Inf"} 1\nx_count 1\n'));
+  assert.throws(() => checkExposition('metric without type 1\n'));
+});
+
 test('static files are served with their content type', async () => {
   let r = await fetch(`${base}/`);
   assert.equal(r.status, 200);

@@ -169,13 +169,11 @@ static int connect_to(struct fixture *f) {
   return fd;
 }
 
-/* Send req, read until the peer closes or 3 s pass; returns bytes read. */
-static size_t exchange(struct fixture *f, const char *req, size_t req_len,
-                       char *out, size_t out_len) {
-  int fd = connect_to(f);
+/* Read from fd until the peer closes or 3 s pass; closes fd, returns the
+ * bytes read (out is NUL-terminated). */
+static size_t read_all(int fd, char *out, size_t out_len) {
   size_t got = 0;
   int64_t t0 = now_ms();
-  assert_int_equal(send(fd, req, req_len, MSG_NOSIGNAL), (ssize_t)req_len);
   while (got + 1 < out_len && now_ms() - t0 < 3000) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     if (poll(&p, 1, 100) <= 0)
@@ -188,6 +186,14 @@ static size_t exchange(struct fixture *f, const char *req, size_t req_len,
   out[got] = '\0';
   close(fd);
   return got;
+}
+
+/* Send req, read until the peer closes or 3 s pass; returns bytes read. */
+static size_t exchange(struct fixture *f, const char *req, size_t req_len,
+                       char *out, size_t out_len) {
+  int fd = connect_to(f);
+  assert_int_equal(send(fd, req, req_len, MSG_NOSIGNAL), (ssize_t)req_len);
+  return read_all(fd, out, out_len);
 }
 
 #define REQ(s) s, sizeof(s) - 1
@@ -296,7 +302,6 @@ static void answer_posted_from_another_thread(void **state) {
 static void in_flight_request_finishes_during_shutdown(void **state) {
   struct fixture *f = *state;
   char buf[4096];
-  size_t got = 0;
   int fd = connect_to(f);
   static const char req[] =
       "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -304,17 +309,7 @@ static void in_flight_request_finishes_during_shutdown(void **state) {
   usleep(50000); /* the handler is running; its answer comes at 300 ms */
   int64_t t0 = now_ms();
   mv_server_stop(f->srv);
-  while (got + 1 < sizeof(buf) && now_ms() - t0 < 3000) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 100) <= 0)
-      continue;
-    ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  buf[got] = '\0';
-  close(fd);
+  read_all(fd, buf, sizeof(buf));
   assert_non_null(strstr(buf, "HTTP/1.1 201"));
   assert_non_null(strstr(buf, "{\"late\":true}"));
   /* and the shutdown then completes */
