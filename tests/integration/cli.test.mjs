@@ -129,3 +129,14 @@ test('a port already in use fails with exit 1 and a message', async (t) => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /cannot listen/);
 });
+
+test('docs/OPERATIONS.md documents every configuration key --help lists', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { SRC } = await import('./helpers.mjs');
+  const ops = readFileSync(join(SRC, 'docs', 'OPERATIONS.md'), 'utf8');
+  const help = run(['serve', '--help']).stdout;
+  const keys = [...help.matchAll(/^ {2}--([a-z][a-z0-9-]*)\s/gm)].map((m) => m[1])
+    .filter((k) => !['config', 'help'].includes(k));
+  assert.ok(keys.length >= 10, `keys from --help: ${keys}`);
+  for (const k of keys) assert.ok(ops.includes(`| \`${k}\` |`), `OPERATIONS.md lacks ${k}`);
+});
