@@ -73,7 +73,10 @@ void *mv_arena_alloc(struct mv_arena *a, size_t n) {
   if (n == 0)
     n = 1;
   size_t rounded = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-  if (rounded < n || rounded > a->max || a->used > a->max - rounded)
+  /* The last test keeps the block header plus `rounded` from wrapping the
+   * malloc size when the cap is near SIZE_MAX. */
+  if (rounded < n || rounded > a->max || a->used > a->max - rounded ||
+      rounded > SIZE_MAX - sizeof(struct block))
     return NULL;
   struct block *b = a->head;
   if (!b || b->size - b->used < rounded) {

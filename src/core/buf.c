@@ -33,7 +33,9 @@ void mv_buf_reset(struct mv_buf *b) {
 
 /* Make room for n more bytes plus the terminating NUL. */
 static int reserve(struct mv_buf *b, size_t n) {
-  if (n > b->max || b->len > b->max - n)
+  /* len + n must also leave room for the NUL: with max == SIZE_MAX the
+   * first test alone lets len + n + 1 wrap to 0. */
+  if (n > b->max || b->len > b->max - n || b->len + n == SIZE_MAX)
     return MV_ETOOBIG;
   size_t need = b->len + n + 1;
   if (need <= b->cap)
@@ -41,7 +43,7 @@ static int reserve(struct mv_buf *b, size_t n) {
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need)
     cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-  if (cap > b->max + 1)
+  if (b->max < SIZE_MAX && cap > b->max + 1) /* max + 1 would wrap to 0 */
     cap = b->max + 1;
   char *p = realloc(b->data, cap);
   if (!p)

@@ -116,7 +116,7 @@ static const char *const wsql[W_N] = {
                    " pw_hash = excluded.pw_hash, disabled = excluded.disabled",
 };
 
-enum rstmt { R_LATEST, R_VERSION, R_HISTORY, R_COUNT, R_USER_GET, R_N };
+enum rstmt { R_LATEST, R_VERSION, R_OLDER, R_COUNT, R_USER_GET, R_N };
 static const char *const rsql[R_N] = {
     [R_LATEST] = "SELECT r.version, r.updated_us, r.deleted, r.body"
                  " FROM resource_current c JOIN resources r"
@@ -124,9 +124,10 @@ static const char *const rsql[R_N] = {
                  " WHERE c.type = ?1 AND c.id = ?2",
     [R_VERSION] = "SELECT version, updated_us, deleted, body FROM resources"
                   " WHERE type = ?1 AND id = ?2 AND version = ?3",
-    [R_HISTORY] = "SELECT version, updated_us, deleted, body FROM resources"
-                  " WHERE type = ?1 AND id = ?2 ORDER BY version DESC"
-                  " LIMIT ?3",
+    /* The newest version below ?3: history walks down one row at a time. */
+    [R_OLDER] = "SELECT version, updated_us, deleted, body FROM resources"
+                " WHERE type = ?1 AND id = ?2 AND version < ?3"
+                " ORDER BY version DESC LIMIT 1",
     [R_COUNT] = "SELECT COUNT(*) FROM resource_current"
                 " WHERE type = ?1 AND deleted = 0",
     [R_USER_GET] = "SELECT role, pw_hash, disabled FROM users"
@@ -346,13 +347,14 @@ static int migrate(struct mv_store_backend *be, struct mv_diag *diag) {
                      have, SCHEMA_VERSION);
     goto out;
   }
-  if (have < SCHEMA_VERSION) {
-    if ((rc = apply_migrations(be, have, diag)) != MV_OK)
-      goto out;
+  if (have < SCHEMA_VERSION &&
+      (rc = apply_migrations(be, have, diag)) != MV_OK)
+    goto out;
+  if ((rc = exec_sql(be->wdb, "COMMIT", diag)) != MV_OK)
+    goto out;
+  if (have < SCHEMA_VERSION) /* only once the migration is durable */
     MV_LOG_INFO("store", "migrated schema from version %d to %d", have,
                 SCHEMA_VERSION);
-  }
-  rc = exec_sql(be->wdb, "COMMIT", diag);
 out:
   if (rc != MV_OK && !sqlite3_get_autocommit(be->wdb))
     sqlite3_exec(be->wdb, "ROLLBACK", NULL, NULL, NULL);
@@ -719,28 +721,53 @@ static int sq_read(struct mv_store_backend *be, const char *type,
   return err;
 }
 
+/*
+ * The visitor runs with no read connection held: each version is fetched by
+ * its own short query and copied first. Holding a connection (and its read
+ * snapshot) across the visitor would let READ_CONNS slow or re-entrant
+ * visitors (one that reads the store, or waits for another reader) deadlock
+ * the pool, and would pin the WAL against checkpoints. Versions are never
+ * changed once written, so walking down from the newest stays consistent.
+ */
 static int sq_history(struct mv_store_backend *be, const char *type,
                       const char *id, unsigned limit, mv_store_visit_fn fn,
                       void *ctx) {
-  struct rconn *c = rconn_get(be);
-  sqlite3_stmt *st = c->st[R_HISTORY];
+  int64_t below = INT64_MAX;
   size_t rows = 0;
-  int rc, err = MV_OK;
-  bind_text(st, 1, type);
-  bind_text(st, 2, id);
-  sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  int err = MV_OK;
+  while (err == MV_OK && (limit == 0 || rows < limit)) {
+    struct rconn *c = rconn_get(be);
+    sqlite3_stmt *st = c->st[R_OLDER];
     struct mv_store_record rec;
-    row_record(st, &rec);
+    bind_text(st, 1, type);
+    bind_text(st, 2, id);
+    sqlite3_bind_int64(st, 3, below);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      row_record(st, &rec);
+      if (rec.body) {
+        char *copy = malloc(rec.body_len + 1);
+        if (copy)
+          memcpy(copy, rec.body, rec.body_len + 1);
+        else
+          err = MV_ENOMEM;
+        rec.body = copy;
+      }
+    } else if (rc != SQLITE_DONE) {
+      err = db_fail(c->db, rc, NULL, "history");
+    }
+    rconn_put(be, c, st);
+    if (err != MV_OK || rc == SQLITE_DONE)
+      break;
     rows++;
-    if (fn(ctx, &rec) != 0)
+    below = rec.version;
+    int stop = fn(ctx, &rec);
+    free(rec.body);
+    if (stop != 0)
       break;
   }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    err = db_fail(c->db, rc, NULL, "history");
-  else if (rows == 0)
+  if (err == MV_OK && rows == 0)
     err = MV_ENOTFOUND;
-  rconn_put(be, c, st);
   return err;
 }
 

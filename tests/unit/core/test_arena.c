@@ -206,6 +206,21 @@ static void arena_free_accepts_null(void **state) {
   mv_arena_free(NULL);
 }
 
+/* With no practical cap, a request just under SIZE_MAX passes the cap check;
+ * the block header added to it must not wrap the malloc size. */
+static void arena_huge_request_without_cap_does_not_wrap(void **state) {
+  (void)state;
+  struct mv_arena *a = mv_arena_new(SIZE_MAX);
+  assert_non_null(a);
+  assert_null(mv_arena_alloc(a, SIZE_MAX - 20));
+  assert_null(mv_arena_alloc(a, SIZE_MAX - 15));
+  assert_int_equal(mv_arena_used(a), 0);
+  void *p = mv_arena_alloc(a, 64);
+  assert_non_null(p);
+  memset(p, 1, 64);
+  mv_arena_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(arena_allocations_are_max_aligned),
@@ -214,6 +229,7 @@ int main(void) {
       cmocka_unit_test(arena_past_cap_returns_null),
       cmocka_unit_test(arena_cap_cannot_be_passed_by_many_small),
       cmocka_unit_test(arena_huge_request_does_not_wrap),
+      cmocka_unit_test(arena_huge_request_without_cap_does_not_wrap),
       cmocka_unit_test(arena_reset_allows_reuse),
       cmocka_unit_test(arena_reset_on_fresh_arena_is_harmless),
       cmocka_unit_test(arena_used_counts_allocations),

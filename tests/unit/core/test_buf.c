@@ -270,6 +270,26 @@ static void buf_release_allows_reuse(void **state) {
   mv_buf_release(&b);
 }
 
+/* max = SIZE_MAX ("no cap of our own"): max + 1 wraps to 0, which must not
+ * clamp the capacity to nothing, and len + n + 1 must not wrap either. */
+static void buf_max_size_max_grows_and_rejects_wrapping_n(void **state) {
+  (void)state;
+  struct mv_buf b;
+  mv_buf_init(&b, SIZE_MAX);
+  assert_int_equal(mv_buf_append(&b, "hello", 5), MV_OK);
+  assert_true(b.cap >= 6);
+  assert_string_equal(mv_buf_cstr(&b), "hello");
+  assert_int_equal(mv_buf_appendf(&b, " %d", 42), MV_OK);
+  assert_string_equal(mv_buf_cstr(&b), "hello 42");
+  mv_buf_release(&b);
+
+  mv_buf_init(&b, SIZE_MAX);
+  /* len + n == SIZE_MAX leaves no room for the NUL. */
+  assert_int_equal(mv_buf_append(&b, "x", SIZE_MAX), MV_ETOOBIG);
+  assert_int_equal(b.len, 0);
+  mv_buf_release(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(buf_new_is_empty_string),
@@ -281,6 +301,7 @@ int main(void) {
       cmocka_unit_test(buf_append_up_to_max_succeeds),
       cmocka_unit_test(buf_append_past_max_is_toobig_and_unchanged),
       cmocka_unit_test(buf_first_append_past_max_allocates_nothing),
+      cmocka_unit_test(buf_max_size_max_grows_and_rejects_wrapping_n),
       cmocka_unit_test(buf_json_escapes_quotes_and_backslash),
       cmocka_unit_test(buf_json_escapes_control_chars),
       cmocka_unit_test(buf_json_escapes_embedded_nul),

@@ -64,7 +64,9 @@ static void config_set_every_key(void **state) {
   assert_int_equal(mv_config_set(&c, "log-level", "debug", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "log-json", "true", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "store-batch-max", "500", &d), MV_OK);
-  assert_int_equal(mv_config_set(&c, "store-batch-delay-us", "0", &d), MV_OK);
+  assert_int_equal(mv_config_set(&c, "store-batch-delay-us", "1", &d), MV_OK);
+  /* 0 would read as "default" in mv_store_opts, so it is not a valid value */
+  assert_int_not_equal(mv_config_set(&c, "store-batch-delay-us", "0", NULL), MV_OK);
   assert_int_equal(mv_config_set(&c, "workers", "8", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "http-body-max", "65536", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "ws-queue-msgs", "77", &d), MV_OK);
@@ -77,7 +79,7 @@ static void config_set_every_key(void **state) {
   assert_int_equal(c.log_level, MV_LOG_DEBUG);
   assert_true(c.log_json);
   assert_int_equal(c.store_batch_max, 500);
-  assert_int_equal(c.store_batch_delay_us, 0);
+  assert_int_equal(c.store_batch_delay_us, 1);
   assert_int_equal(c.workers, 8);
   assert_int_equal(c.http_body_max, 65536);
   assert_int_equal(c.ws_queue_msgs, 77);

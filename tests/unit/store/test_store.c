@@ -905,6 +905,77 @@ static void store_reads_run_concurrently_with_writer(void **state) {
   assert_int_equal(atomic_load(&c.calls), UPDATES - 1);
 }
 
+/* Each history visitor reads the resource again while every visitor is
+ * running: more visitors than the backend has read connections. A visitor
+ * that keeps a read connection for the whole walk deadlocks here. */
+enum { NESTED_VISITORS = 6 };
+
+struct nested {
+  struct mv_store *s;
+  pthread_barrier_t *all_inside;
+  bool waited;
+  int visits, read_rc;
+};
+
+static int nested_visit(void *ctx, const struct mv_store_record *rec) {
+  struct nested *n = ctx;
+  (void)rec;
+  if (!n->waited) {
+    n->waited = true;
+    pthread_barrier_wait(n->all_inside);
+  }
+  struct mv_store_record r;
+  n->read_rc = mv_store_read(n->s, "Observation", "h", 0, &r);
+  if (n->read_rc == MV_OK)
+    mv_store_record_release(&r);
+  n->visits++;
+  return 0;
+}
+
+static atomic_int nested_done;
+
+static void *nested_main(void *arg) {
+  struct nested *n = arg;
+  int rc = mv_store_history(n->s, "Observation", "h", 0, nested_visit, n);
+  assert_int_equal(rc, MV_OK);
+  atomic_fetch_add(&nested_done, 1);
+  return NULL;
+}
+
+static void store_history_visitors_may_read_concurrently(void **state) {
+  struct fx *f = *state;
+  open_default(f);
+  struct mv_store_write w = wr(MV_STORE_CREATE, "h", 0, "{\"v\":1}");
+  assert_int_equal(mv_store_write_sync(f->s, &w, NULL), MV_OK);
+  w = wr(MV_STORE_UPDATE, "h", 0, "{\"v\":2}");
+  assert_int_equal(mv_store_write_sync(f->s, &w, NULL), MV_OK);
+
+  pthread_barrier_t bar;
+  assert_int_equal(pthread_barrier_init(&bar, NULL, NESTED_VISITORS), 0);
+  struct nested n[NESTED_VISITORS];
+  pthread_t th[NESTED_VISITORS];
+  atomic_store(&nested_done, 0);
+  for (int i = 0; i < NESTED_VISITORS; i++) {
+    n[i] = (struct nested){.s = f->s, .all_inside = &bar};
+    assert_int_equal(pthread_create(&th[i], NULL, nested_main, &n[i]), 0);
+  }
+  int64_t t0 = mono_us();
+  while (atomic_load(&nested_done) < NESTED_VISITORS) {
+    if (mono_us() - t0 > 10 * 1000000) {
+      /* The threads are stuck inside the store; nothing can be cleaned. */
+      fprintf(stderr, "history visitors deadlocked on the read pool\n");
+      _exit(1);
+    }
+    usleep(1000);
+  }
+  for (int i = 0; i < NESTED_VISITORS; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(n[i].visits, 2);
+    assert_int_equal(n[i].read_rc, MV_OK);
+  }
+  pthread_barrier_destroy(&bar);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -932,6 +1003,7 @@ int main(void) {
       T(store_users_put_get),
       T(store_metrics_exposition),
       T(store_reads_run_concurrently_with_writer),
+      T(store_history_visitors_may_read_concurrently),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
