@@ -13,6 +13,7 @@
  * teardown from their close callbacks), then every handle left on the loop
  * is closed so uv_run() returns.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -329,13 +330,23 @@ static int create_lws(struct mv_server *srv, const struct mv_server_opts *o,
     return mv_diag_set(diag, MV_EIO, "libwebsockets context failed");
 
   memset(&info, 0, sizeof(info));
-  info.options = LWS_SERVER_OPTION_LIBUV;
+  /* Without FAIL_UPON_UNABLE_TO_BIND an address this host lacks gives a
+   * vhost that listens nowhere and still reports success. */
+  info.options =
+      LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   info.port = o->port;
   /* lws takes NULL for "all interfaces" */
   info.iface =
       (o->host && strcmp(o->host, "0.0.0.0") != 0 && strcmp(o->host, "") != 0)
           ? o->host
           : NULL;
+  /* lws 4.1 with IPv6 writes an IPv4 literal into the wrong bytes of its
+   * sockaddr_in6 (lws_interface_to_sa) and so binds to [::], every
+   * interface: "127.0.0.1" would be reachable from the network. An IPv4
+   * listen address therefore gets an IPv4 socket. */
+  struct in_addr v4;
+  if (info.iface && inet_pton(AF_INET, info.iface, &v4) == 1)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.protocols = srv->protocols;
   info.vhost_name = "medverse";
   info.timeout_secs = 10;

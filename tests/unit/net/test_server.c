@@ -4,7 +4,8 @@
  * thread, spoken to with plain POSIX sockets from the test thread (healthz,
  * 404, 405, 413, malformed request line, an answer posted back from another
  * thread, static files and traversal), then mv_server_stop and a check that
- * mv_server_run returns MV_OK within 5 s.
+ * mv_server_run returns MV_OK within 5 s. Also: the listen address is bound
+ * exactly (never every interface) and a missing one is an error.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,8 +412,62 @@ static void metrics_count_by_route_pattern(void **state) {
   assert_non_null(strstr(buf, "mv_ws_connections 0"));
 }
 
+/* True if a TCP connect to addr succeeds. */
+static bool can_connect(const struct sockaddr *addr, socklen_t len) {
+  int fd = socket(addr->sa_family, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  bool ok = connect(fd, addr, len) == 0;
+  close(fd);
+  return ok;
+}
+
+/* libwebsockets 4.1 built with IPv6 writes an IPv4 listen address into the
+ * wrong bytes of its sockaddr_in6 and binds to [::], i.e. every interface:
+ * "127.0.0.1" must stay loopback-only. */
+static void listen_address_is_honoured(void **state) {
+  (void)state;
+  struct mv_server *srv = NULL;
+  struct mv_diag d;
+  struct mv_server_opts o = {.host = "127.0.0.1", .port = 0};
+  mv_diag_clear(&d);
+  assert_int_equal(mv_server_new(&o, &srv, &d), MV_OK);
+  uint16_t port = htons((uint16_t)mv_server_port(srv));
+
+  struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = port};
+  inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
+  assert_true(can_connect((struct sockaddr *)&v4, sizeof(v4)));
+  struct sockaddr_in6 v6 = {.sin6_family = AF_INET6,
+                            .sin6_port = port,
+                            .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  assert_false(can_connect((struct sockaddr *)&v6, sizeof(v6)));
+  /* Nor another loopback address: bound to 127.0.0.1, not 0.0.0.0. Tests
+   * send traffic to the loopback range only, never to other interfaces. */
+  struct sockaddr_in other = v4;
+  inet_pton(AF_INET, "127.0.0.2", &other.sin_addr);
+  assert_false(can_connect((struct sockaddr *)&other, sizeof(other)));
+  mv_server_free(srv);
+}
+
+/* An address or interface this host does not have is an error, not a
+ * server that listens nowhere (or everywhere). */
+static void listen_on_missing_address_fails(void **state) {
+  (void)state;
+  static const char *const hosts[] = {"203.0.113.7", "no-such-if0"};
+  for (size_t i = 0; i < MV_ARRAY_LEN(hosts); i++) {
+    struct mv_server *srv = NULL;
+    struct mv_diag d;
+    struct mv_server_opts o = {.host = hosts[i], .port = 0};
+    mv_diag_clear(&d);
+    assert_int_equal(mv_server_new(&o, &srv, &d), MV_EIO);
+    assert_null(srv);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(listen_address_is_honoured),
+      cmocka_unit_test(listen_on_missing_address_fails),
       cmocka_unit_test_setup_teardown(healthz_answers_ok, setup, teardown),
       cmocka_unit_test_setup_teardown(unknown_route_is_404_json, setup,
                                       teardown),
