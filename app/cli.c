@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mv_log.h"
@@ -16,7 +17,8 @@ extern char **environ;
 static void print_key(void *ctx, const char *key, const char *value,
                       const char *help) {
   FILE *out = ctx;
-  fprintf(out, "  --%-22s %s (default: %s)\n", key, help, value);
+  fprintf(out, "  --%-22s %s (default: %s)\n", key, help,
+          *value ? value : "none");
 }
 
 static void usage(const char *cmd, const char *summary,
@@ -48,6 +50,27 @@ static const struct cli_flag *find_extra(const struct cli_flag *extra,
 /* Boolean configuration keys may be given without a value. */
 static bool is_bool_key(const char *key, size_t len) {
   return len == 8 && strncmp(key, "log-json", 8) == 0;
+}
+
+/* TLS needs both files, readable: say so now rather than fail to listen. */
+static int check_tls(const char *cmd, const struct mv_config *cfg) {
+  if (!cfg->tls_cert[0] && !cfg->tls_key[0])
+    return 0;
+  if (!cfg->tls_cert[0] || !cfg->tls_key[0]) {
+    fprintf(stderr, "medverse %s: --%s: tls-cert and tls-key must be set "
+                    "together\n",
+            cmd, cfg->tls_cert[0] ? "tls-key" : "tls-cert");
+    return EXIT_USAGE;
+  }
+  const char *files[2][2] = {{"tls-cert", cfg->tls_cert},
+                             {"tls-key", cfg->tls_key}};
+  for (int i = 0; i < 2; i++)
+    if (access(files[i][1], R_OK) != 0) {
+      fprintf(stderr, "medverse %s: --%s: cannot read %s\n", cmd,
+              files[i][0], files[i][1]);
+      return EXIT_USAGE;
+    }
+  return 0;
 }
 
 int cli_load_config(const char *cmd, int argc, char **argv,
@@ -149,7 +172,7 @@ int cli_load_config(const char *cmd, int argc, char **argv,
       return EXIT_USAGE;
     }
   }
-  return 0;
+  return check_tls(cmd, cfg);
 }
 
 void cli_apply_logging(const struct mv_config *cfg) {

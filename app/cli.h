@@ -28,6 +28,11 @@ int cli_load_config(const char *cmd, int argc, char **argv,
                     struct mv_config *cfg, const struct cli_flag *extra,
                     size_t n_extra, const char *summary, bool *out_help_shown);
 
+/* "https" when TLS is configured, else "http". */
+static inline const char *cli_scheme(const struct mv_config *cfg) {
+  return cfg->tls_cert[0] ? "https" : "http";
+}
+
 /* Apply the configuration's logging settings. */
 void cli_apply_logging(const struct mv_config *cfg);
 

@@ -380,7 +380,8 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
     printf("  %-10s user %-10s password %s\n", demo_users[i].role,
            demo_users[i].user, demo_users[i].password);
   printf("Data directory: %s\n", cfg->data_dir);
-  printf("Open http://%s:%d/ in a browser. Press Ctrl-C to stop.\n",
+  printf("Open %s://%s:%d/ in a browser. Press Ctrl-C to stop.\n",
+         cli_scheme(cfg),
          strchr(cfg->listen_host, ':') ? "[::1]" : cfg->listen_host,
          mv_server_port(srv));
   return MV_OK;

@@ -93,13 +93,13 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
       .web_root = pick_web_root(cfg),
       .body_max = cfg->http_body_max,
       .ws_queue_msgs = cfg->ws_queue_msgs,
+      .tls_cert = cfg->tls_cert[0] ? cfg->tls_cert : NULL,
+      .tls_key = cfg->tls_key[0] ? cfg->tls_key : NULL,
   };
   mv_diag_clear(&d);
   rc = mv_server_new(&no, &srv, &d);
   if (rc != MV_OK) {
-    fprintf(stderr, "medverse: cannot listen on %s:%d: %s\n",
-            cfg->listen_host, cfg->listen_port,
-            mv_diag_format(&d, msg, sizeof(msg)));
+    fprintf(stderr, "medverse: %s\n", mv_diag_format(&d, msg, sizeof(msg)));
     goto out;
   }
   if ((rc = mv_server_add_metrics(srv, store_metrics, store)) != MV_OK ||
@@ -113,8 +113,8 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
     goto out;
 
   bool v6 = strchr(cfg->listen_host, ':') != NULL;
-  printf("listening on http://%s%s%s:%d\n", v6 ? "[" : "", cfg->listen_host,
-         v6 ? "]" : "", mv_server_port(srv));
+  printf("listening on %s://%s%s%s:%d\n", cli_scheme(cfg), v6 ? "[" : "",
+         cfg->listen_host, v6 ? "]" : "", mv_server_port(srv));
   fflush(stdout);
   MV_LOG_INFO("app", "ready on port %d", mv_server_port(srv));
 

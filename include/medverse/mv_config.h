@@ -28,6 +28,8 @@ struct mv_config {
   unsigned workers;                  /* workers; default 2 */
   size_t http_body_max;              /* http-body-max; default MV_LIMIT_HTTP_BODY_MAX */
   unsigned ws_queue_msgs;            /* ws-queue-msgs; default MV_LIMIT_WS_QUEUE_MSGS */
+  char tls_cert[MV_LIMIT_PATH_MAX];  /* tls-cert: PEM chain; "" = plain HTTP */
+  char tls_key[MV_LIMIT_PATH_MAX];   /* tls-key: PEM private key; "" = none */
   unsigned demo_patients;            /* demo-patients; default 5 */
   unsigned demo_interval_ms;         /* demo-interval-ms; default 1000 */
 };

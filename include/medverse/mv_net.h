@@ -33,6 +33,8 @@ struct mv_server_opts {
   unsigned ws_queue_msgs;  /* 0 = MV_LIMIT_WS_QUEUE_MSGS */
   size_t ws_queue_bytes;   /* 0 = MV_LIMIT_WS_QUEUE_BYTES */
   unsigned shutdown_grace_ms; /* in-flight wait on shutdown; 0 = 3000 */
+  const char *tls_cert;    /* PEM certificate chain file; NULL = plain HTTP */
+  const char *tls_key;     /* PEM private key file; required with tls_cert */
 };
 
 /* Create the loop, bind and listen. Returned, caller frees with

@@ -15,7 +15,8 @@
 
 #include "mv_config.h"
 
-enum key_kind { K_LISTEN, K_PATH, K_LOG_LEVEL, K_BOOL, K_UINT, K_SIZE };
+/* K_OPT_PATH: a path that may be set to "" (feature off). */
+enum key_kind { K_LISTEN, K_PATH, K_OPT_PATH, K_LOG_LEVEL, K_BOOL, K_UINT, K_SIZE };
 
 struct key_def {
   const char *key;
@@ -49,6 +50,10 @@ static const struct key_def keys[] = {
      "largest HTTP request body in bytes, suffix k, M or G allowed (1k..1G)"},
     {"ws-queue-msgs", K_UINT, FIELD(ws_queue_msgs), 1, 1000000,
      "outbound WebSocket messages queued per connection (1..1000000)"},
+    {"tls-cert", K_OPT_PATH, FIELD(tls_cert), 0, 0,
+     "PEM certificate chain; with tls-key, serve HTTPS and WSS (empty: off)"},
+    {"tls-key", K_OPT_PATH, FIELD(tls_key), 0, 0,
+     "PEM private key for tls-cert (empty: off)"},
     {"demo-patients", K_UINT, FIELD(demo_patients), 0, 1000,
      "simulated patients in demo mode (0..1000)"},
     {"demo-interval-ms", K_UINT, FIELD(demo_interval_ms), 10, 3600000,
@@ -257,9 +262,10 @@ int mv_config_set(struct mv_config *c, const char *key, const char *value,
   switch (k->kind) {
   case K_LISTEN:
     return parse_listen(k->key, value, c, diag);
-  case K_PATH: {
+  case K_PATH:
+  case K_OPT_PATH: {
     size_t n = strlen(value);
-    if (n == 0)
+    if (n == 0 && k->kind == K_PATH)
       return mv_diag_set(diag, MV_EINVAL, "%s: must not be empty", k->key);
     if (n >= k->size)
       return mv_diag_set(diag, MV_ERANGE, "%s: longer than %zu bytes", k->key,
@@ -307,6 +313,7 @@ static void format_value(const struct mv_config *c, const struct key_def *k,
       snprintf(buf, buf_len, "%s:%d", c->listen_host, c->listen_port);
     return;
   case K_PATH:
+  case K_OPT_PATH:
     snprintf(buf, buf_len, "%s", field);
     return;
   case K_LOG_LEVEL: {

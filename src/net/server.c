@@ -300,6 +300,14 @@ static int add_builtin_routes(struct mv_server *srv) {
   return MV_OK;
 }
 
+/* A WebSocket (or kept-alive connection) silent for 30 s is pinged; one
+ * silent for 75 s is closed, so peers that vanished without a close frame
+ * do not hold connections and send queues forever. */
+static const lws_retry_bo_t idle_policy = {
+    .secs_since_valid_ping = 30,
+    .secs_since_valid_hangup = 75,
+};
+
 static int create_lws(struct mv_server *srv, const struct mv_server_opts *o,
                       struct mv_diag *diag) {
   struct lws_context_creation_info info;
@@ -314,8 +322,16 @@ static int create_lws(struct mv_server *srv, const struct mv_server_opts *o,
       .rx_buffer_size = MV__WS_RX_BUFFER,
   };
 
+  bool tls = o->tls_cert && *o->tls_cert;
+  if (tls != (o->tls_key && *o->tls_key))
+    return mv_diag_set(diag, MV_EINVAL,
+                       "a TLS certificate and key must be given together");
+
   memset(&info, 0, sizeof(info));
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  if (tls)
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.retry_and_idle_policy = &idle_policy;
   info.foreign_loops = loops;
   info.pcontext = &srv->ctx;
   info.user = srv;
@@ -347,14 +363,23 @@ static int create_lws(struct mv_server *srv, const struct mv_server_opts *o,
   struct in_addr v4;
   if (info.iface && inet_pton(AF_INET, info.iface, &v4) == 1)
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (tls) {
+    /* lws 4.1 enables TLS on a vhost only if the vhost's own options carry
+     * DO_SSL_GLOBAL_INIT too; otherwise it silently serves plain HTTP. */
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = o->tls_cert;
+    info.ssl_private_key_filepath = o->tls_key;
+  }
+  info.retry_and_idle_policy = &idle_policy;
   info.protocols = srv->protocols;
   info.vhost_name = "medverse";
   info.timeout_secs = 10;
   info.keepalive_timeout = 5;
   srv->vh = lws_create_vhost(srv->ctx, &info);
   if (!srv->vh) {
-    mv_diag_set(diag, MV_EIO, "cannot listen on %s:%d", o->host ? o->host : "*",
-                o->port);
+    mv_diag_set(diag, MV_EIO, "cannot listen on %s:%d%s",
+                o->host ? o->host : "*", o->port,
+                tls ? " or use the TLS certificate and key" : "");
     mv_diag_set_path(diag, "listen");
     return MV_EIO;
   }

@@ -32,9 +32,12 @@ export function start(cmd, args = [], { env = {}, timeoutMs = 20000 } = {}) {
   proc.stderr.on('data', (d) => { err += d; });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in ${timeoutMs} ms\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // never leave a server behind a failed start
+      reject(new Error(`server not ready in ${timeoutMs} ms\n${err}`));
+    }, timeoutMs);
     proc.stdout.on('data', () => {
-      const m = out.match(/^listening on (http:\/\/\S+)$/m);
+      const m = out.match(/^listening on (https?:\/\/\S+)$/m);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`server exited with ${code}\n${err}`)); });

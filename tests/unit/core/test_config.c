@@ -613,7 +613,8 @@ static void config_each_lists_every_key(void **state) {
       "listen",        "data-dir",         "web-root",
       "log-level",     "log-json",         "store-batch-max",
       "store-batch-delay-us", "workers",   "http-body-max",
-      "ws-queue-msgs", "demo-patients",    "demo-interval-ms"};
+      "ws-queue-msgs", "tls-cert",         "tls-key",
+      "demo-patients", "demo-interval-ms"};
   struct mv_config c;
   struct seen_keys s = {.all_help = true};
   mv_config_init(&c);
@@ -627,6 +628,19 @@ static void config_each_lists_every_key(void **state) {
   assert_string_equal(value_of(&s, "log-json"), "false");
   assert_string_equal(value_of(&s, "http-body-max"), "8388608");
   assert_string_equal(value_of(&s, "data-dir"), "./var");
+  assert_string_equal(value_of(&s, "tls-cert"), ""); /* off by default */
+}
+
+static void config_tls_paths_may_be_cleared_but_data_dir_may_not(void **state) {
+  (void)state;
+  struct mv_config c;
+  mv_config_init(&c);
+  assert_int_equal(mv_config_set(&c, "tls-cert", "/etc/mv/cert.pem", NULL),
+                   MV_OK);
+  assert_string_equal(c.tls_cert, "/etc/mv/cert.pem");
+  assert_int_equal(mv_config_set(&c, "tls-cert", "", NULL), MV_OK);
+  assert_string_equal(c.tls_cert, "");
+  assert_int_equal(mv_config_set(&c, "data-dir", "", NULL), MV_EINVAL);
 }
 
 /* Every listed value, fed back through mv_config_set, reproduces the
@@ -686,6 +700,7 @@ int main(void) {
       cmocka_unit_test(config_env_overrides_file),
       cmocka_unit_test(config_flag_overrides_env_and_file),
       cmocka_unit_test(config_each_lists_every_key),
+      cmocka_unit_test(config_tls_paths_may_be_cleared_but_data_dir_may_not),
       cmocka_unit_test(config_each_values_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
