@@ -23,6 +23,7 @@
 
 #include "mv_limits.h"
 #include "mv_store.h"
+#include "mv_test.h"
 #include "store_int.h"
 
 struct fx {
@@ -36,12 +37,11 @@ static int setup(void **state) {
   struct fx *f = calloc(1, sizeof(*f));
   if (!f)
     return -1;
-  snprintf(f->dir, sizeof(f->dir), "/tmp/mv-sqlite-test-XXXXXX");
-  if (!mkdtemp(f->dir)) {
+  if (mvt_store_dir(f->dir, sizeof(f->dir), f->url, sizeof(f->url),
+                    "mv-sqlite-test") != 0) {
     free(f);
     return -1;
   }
-  snprintf(f->url, sizeof(f->url), "sqlite:%s", f->dir);
   *state = f;
   return 0;
 }

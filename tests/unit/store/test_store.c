@@ -27,6 +27,7 @@
 
 #include "mv_limits.h"
 #include "mv_store.h"
+#include "mv_test.h"
 #include "store_int.h"
 
 struct fx {
@@ -35,24 +36,15 @@ struct fx {
   struct mv_store *s;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static int setup(void **state) {
   struct fx *f = calloc(1, sizeof(*f));
   if (!f)
     return -1;
-  snprintf(f->dir, sizeof(f->dir), "/tmp/mv-store-test-XXXXXX");
-  if (!mkdtemp(f->dir)) {
+  if (mvt_store_dir(f->dir, sizeof(f->dir), f->url, sizeof(f->url),
+                    "mv-store-test") != 0) {
     free(f);
     return -1;
   }
-  snprintf(f->url, sizeof(f->url), "sqlite:%s", f->dir);
   *state = f;
   return 0;
 }
@@ -60,7 +52,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   struct fx *f = *state;
   mv_store_close(f->s);
-  nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  mvt_rm_rf(f->dir);
   free(f);
   return 0;
 }
