@@ -37,9 +37,8 @@ static void usage(const char *cmd, const char *summary,
          "data-dir = ./var, MEDVERSE_DATA_DIR=./var, --data-dir ./var.\n");
 }
 
-static const struct cli_flag *find_extra(const struct cli_flag *extra,
-                                         size_t n, const char *name,
-                                         size_t name_len) {
+static const struct cli_flag *find_extra(const struct cli_flag *extra, size_t n,
+                                         const char *name, size_t name_len) {
   for (size_t i = 0; i < n; i++)
     if (strlen(extra[i].name) == name_len &&
         strncmp(extra[i].name, name, name_len) == 0)
@@ -57,8 +56,9 @@ static int check_tls(const char *cmd, const struct mv_config *cfg) {
   if (!cfg->tls_cert[0] && !cfg->tls_key[0])
     return 0;
   if (!cfg->tls_cert[0] || !cfg->tls_key[0]) {
-    fprintf(stderr, "medverse %s: --%s: tls-cert and tls-key must be set "
-                    "together\n",
+    fprintf(stderr,
+            "medverse %s: --%s: tls-cert and tls-key must be set "
+            "together\n",
             cmd, cfg->tls_cert[0] ? "tls-key" : "tls-cert");
     return EXIT_USAGE;
   }
@@ -66,8 +66,8 @@ static int check_tls(const char *cmd, const struct mv_config *cfg) {
                              {"tls-key", cfg->tls_key}};
   for (int i = 0; i < 2; i++)
     if (access(files[i][1], R_OK) != 0) {
-      fprintf(stderr, "medverse %s: --%s: cannot read %s\n", cmd,
-              files[i][0], files[i][1]);
+      fprintf(stderr, "medverse %s: --%s: cannot read %s\n", cmd, files[i][0],
+              files[i][1]);
       return EXIT_USAGE;
     }
   return 0;
@@ -75,8 +75,7 @@ static int check_tls(const char *cmd, const struct mv_config *cfg) {
 
 int cli_load_config(const char *cmd, int argc, char **argv,
                     struct mv_config *cfg, const struct cli_flag *extra,
-                    size_t n_extra, const char *summary,
-                    bool *out_help_shown) {
+                    size_t n_extra, const char *summary, bool *out_help_shown) {
   struct mv_diag d;
   char msg[512];
   const char *config_file = getenv("MEDVERSE_CONFIG");
@@ -152,8 +151,10 @@ int cli_load_config(const char *cmd, int argc, char **argv,
     }
     char key[64];
     if (name_len >= sizeof(key)) {
-      fprintf(stderr, "medverse %s: unknown flag '--%.40s...' (see 'medverse %s --help')\n",
-              cmd, name, cmd);
+      fprintf(
+          stderr,
+          "medverse %s: unknown flag '--%.40s...' (see 'medverse %s --help')\n",
+          cmd, name, cmd);
       return EXIT_USAGE;
     }
     memcpy(key, name, name_len);

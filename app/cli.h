@@ -14,7 +14,7 @@ enum { EXIT_USAGE = 2 };
 
 /* Extra flags a subcommand accepts beyond the configuration keys. */
 struct cli_flag {
-  const char *name;  /* without "--" */
+  const char *name; /* without "--" */
   bool takes_value;
   const char *help;
   const char **out_value; /* set to the value (or "" for booleans) */

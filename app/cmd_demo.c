@@ -42,8 +42,8 @@ static const struct {
     {"admin", "admin", "demo-admin"},
 };
 
-static const char *const given_names[] = {"Alex",  "Mei",   "Sam",  "Lin",
-                                          "Jordan", "Wei",  "Robin", "Yan"};
+static const char *const given_names[] = {"Alex",   "Mei", "Sam",   "Lin",
+                                          "Jordan", "Wei", "Robin", "Yan"};
 static const char *const family_names[] = {"Rivera", "Chen", "Okafor", "Wang",
                                            "Novak",  "Li",   "Haddad", "Zhou"};
 
@@ -145,12 +145,15 @@ static int put_patient(struct mv_store *store, const struct demo_patient *p,
       "\"meta\":{\"tag\":[{\"system\":\"urn:medverse:tag\",\"code\":"
       "\"synthetic\"}]}}",
       p->id, family_names[i % MV_ARRAY_LEN(family_names)],
-      given_names[i % MV_ARRAY_LEN(given_names)],
-      i % 2 ? "female" : "male", 1940 + (int)(i * 7 % 60), 1 + (int)(i % 9),
-      (int)(i % 10));
-  struct mv_store_write w = {
-      .op = MV_STORE_UPDATE, .type = "Patient", .id = p->id, .body = body,
-      .body_len = (size_t)n, .patient_id = p->id, .date_us = MV_STORE_NO_DATE};
+      given_names[i % MV_ARRAY_LEN(given_names)], i % 2 ? "female" : "male",
+      1940 + (int)(i * 7 % 60), 1 + (int)(i % 9), (int)(i % 10));
+  struct mv_store_write w = {.op = MV_STORE_UPDATE,
+                             .type = "Patient",
+                             .id = p->id,
+                             .body = body,
+                             .body_len = (size_t)n,
+                             .patient_id = p->id,
+                             .date_us = MV_STORE_NO_DATE};
   return mv_store_write_sync(store, &w, NULL);
 }
 
@@ -228,8 +231,10 @@ static int submit_patient(struct demo *dm, struct demo_patient *p,
     const char *loinc, *display;
     char value[1024];
   } obs[OBS_PER_TICK] = {{"8867-4", "Heart rate", ""},
-                         {"59408-5", "Oxygen saturation in Arterial blood by "
-                                     "Pulse oximetry", ""},
+                         {"59408-5",
+                          "Oxygen saturation in Arterial blood by "
+                          "Pulse oximetry",
+                          ""},
                          {"85354-9", "Blood pressure panel", ""},
                          {"9279-1", "Respiratory rate", ""},
                          {"8310-5", "Body temperature", ""}};
@@ -250,10 +255,15 @@ static int submit_patient(struct demo *dm, struct demo_patient *p,
     if (n < 0)
       break;
     snprintf(code, sizeof(code), "http://loinc.org|%s", obs[i].loinc);
-    struct mv_store_write w = {.op = MV_STORE_CREATE, .type = "Observation",
-                               .id = id, .body = body, .body_len = (size_t)n,
-                               .patient_id = p->id, .code = code,
-                               .date_us = now_us, .status = "final"};
+    struct mv_store_write w = {.op = MV_STORE_CREATE,
+                               .type = "Observation",
+                               .id = id,
+                               .body = body,
+                               .body_len = (size_t)n,
+                               .patient_id = p->id,
+                               .code = code,
+                               .date_us = now_us,
+                               .status = "final"};
     if (mv_store_submit(dm->store, &w, obs_done, t) != MV_OK)
       break;
     queued++;
@@ -315,7 +325,8 @@ static void patients_handler(void *ctx, struct mv_http_exchange *x) {
   mv_buf_init(&b, 1u << 20);
   int rc = mv_buf_appends(&b, "[");
   for (unsigned i = 0; rc == MV_OK && i < dm->n; i++)
-    rc = mv_buf_appendf(&b, "%s{\"id\":\"%s\",\"name\":\"%s\",\"profile\":\"%s\"}",
+    rc = mv_buf_appendf(&b,
+                        "%s{\"id\":\"%s\",\"name\":\"%s\",\"profile\":\"%s\"}",
                         i ? "," : "", dm->patients[i].id, dm->patients[i].name,
                         profile_name(dm->patients[i].profile));
   if (rc == MV_OK)
@@ -390,8 +401,8 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
 int cmd_demo(int argc, char **argv) {
   struct mv_config cfg;
   bool help;
-  int rc = cli_load_config("demo", argc, argv, &cfg, NULL, 0, demo_summary,
-                           &help);
+  int rc =
+      cli_load_config("demo", argc, argv, &cfg, NULL, 0, demo_summary, &help);
   if (rc || help)
     return rc;
   cli_apply_logging(&cfg);

@@ -56,8 +56,7 @@ static const char *pick_web_root(const struct mv_config *cfg) {
   return NULL;
 }
 
-int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready,
-                   void *ctx) {
+int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
   struct mv_store *store = NULL;
   struct mv_server *srv = NULL;
   struct mv_pool *pool = NULL;
@@ -136,8 +135,8 @@ out:
 int cmd_serve(int argc, char **argv) {
   struct mv_config cfg;
   bool help;
-  int rc = cli_load_config("serve", argc, argv, &cfg, NULL, 0, serve_summary,
-                           &help);
+  int rc =
+      cli_load_config("serve", argc, argv, &cfg, NULL, 0, serve_summary, &help);
   if (rc || help)
     return rc;
   cli_apply_logging(&cfg);

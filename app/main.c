@@ -16,8 +16,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"serve", cmd_serve, "run the server (HTTP, WebSocket) on an embedded store"},
-    {"demo", cmd_demo, "run the server with demo accounts and simulated patients"},
+    {"serve", cmd_serve,
+     "run the server (HTTP, WebSocket) on an embedded store"},
+    {"demo", cmd_demo,
+     "run the server with demo accounts and simulated patients"},
     {"version", cmd_version, "print version and library versions"},
 };
 

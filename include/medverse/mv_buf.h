@@ -36,8 +36,8 @@ MV_API MV_NODISCARD int mv_buf_appendf(struct mv_buf *b, const char *fmt, ...)
 MV_API MV_NODISCARD int mv_buf_vappendf(struct mv_buf *b, const char *fmt,
                                         va_list ap) MV_PRINTF(2, 0);
 /* Append s as the inside of a JSON string (escaped, without quotes). */
-MV_API MV_NODISCARD int mv_buf_append_json_str(struct mv_buf *b,
-                                               const char *s, size_t n);
+MV_API MV_NODISCARD int mv_buf_append_json_str(struct mv_buf *b, const char *s,
+                                               size_t n);
 /* Borrowed view, valid until the next change; never NULL. */
 MV_API const char *mv_buf_cstr(const struct mv_buf *b);
 /* Hand the allocation to the caller (returned, caller frees with free());

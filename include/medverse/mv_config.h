@@ -16,22 +16,24 @@
 #include "mv_limits.h"
 #include "mv_log.h"
 
+/* One field per configuration key (named in the comment); defaults are
+ * set by mv_config_init() and listed in docs/OPERATIONS.md. */
 struct mv_config {
-  char listen_host[256];     /* listen: "HOST:PORT" split; default 127.0.0.1 */
-  int listen_port;           /* 0 picks a free port; default 8080 */
-  char data_dir[MV_LIMIT_PATH_MAX];  /* data-dir; default "./var" */
-  char web_root[MV_LIMIT_PATH_MAX];  /* web-root; default "./web" */
-  enum mv_log_level log_level;       /* log-level; default info */
-  bool log_json;                     /* log-json; default false */
-  unsigned store_batch_max;          /* store-batch-max; default MV_LIMIT_STORE_BATCH_MAX */
-  unsigned store_batch_delay_us;     /* store-batch-delay-us; default MV_LIMIT_STORE_BATCH_DELAY_US */
-  unsigned workers;                  /* workers; default 2 */
-  size_t http_body_max;              /* http-body-max; default MV_LIMIT_HTTP_BODY_MAX */
-  unsigned ws_queue_msgs;            /* ws-queue-msgs; default MV_LIMIT_WS_QUEUE_MSGS */
-  char tls_cert[MV_LIMIT_PATH_MAX];  /* tls-cert: PEM chain; "" = plain HTTP */
-  char tls_key[MV_LIMIT_PATH_MAX];   /* tls-key: PEM private key; "" = none */
-  unsigned demo_patients;            /* demo-patients; default 5 */
-  unsigned demo_interval_ms;         /* demo-interval-ms; default 1000 */
+  char listen_host[256];            /* listen (host part); 127.0.0.1 */
+  int listen_port;                  /* listen (port part); 0 = any free */
+  char data_dir[MV_LIMIT_PATH_MAX]; /* data-dir; "./var" */
+  char web_root[MV_LIMIT_PATH_MAX]; /* web-root; "./web" */
+  enum mv_log_level log_level;      /* log-level; info */
+  bool log_json;                    /* log-json; false */
+  unsigned store_batch_max;         /* store-batch-max */
+  unsigned store_batch_delay_us;    /* store-batch-delay-us */
+  unsigned workers;                 /* workers; 2 */
+  size_t http_body_max;             /* http-body-max */
+  unsigned ws_queue_msgs;           /* ws-queue-msgs */
+  char tls_cert[MV_LIMIT_PATH_MAX]; /* tls-cert; "" = plain HTTP */
+  char tls_key[MV_LIMIT_PATH_MAX];  /* tls-key; "" = none */
+  unsigned demo_patients;           /* demo-patients; 5 */
+  unsigned demo_interval_ms;        /* demo-interval-ms; 1000 */
 };
 
 /* Fill with the built-in defaults. */

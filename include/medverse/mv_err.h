@@ -13,29 +13,29 @@
 #include "mv_common.h"
 
 /* X(NAME, code, message, http_status) */
-#define MV_ERR_MAP(X)                                                         \
-  X(OK, 0, "success", 200)                                                    \
-  X(NOMEM, -1, "out of memory", 503)                                          \
-  X(INVAL, -2, "invalid argument", 400)                                       \
-  X(TOOBIG, -3, "input exceeds a configured limit", 413)                      \
-  X(PARSE, -4, "malformed input", 400)                                        \
-  X(NOTFOUND, -5, "not found", 404)                                           \
-  X(EXISTS, -6, "already exists", 409)                                        \
-  X(CONFLICT, -7, "version conflict", 412)                                    \
-  X(GONE, -8, "gone", 410)                                                    \
-  X(IO, -9, "input/output error", 500)                                        \
-  X(DB, -10, "database error", 500)                                           \
-  X(BUSY, -11, "resource busy, try again", 503)                               \
-  X(CLOSED, -12, "closed or shutting down", 503)                              \
-  X(TIMEOUT, -13, "timed out", 504)                                           \
-  X(AUTH, -14, "authentication required", 401)                                \
-  X(PERM, -15, "permission denied", 403)                                      \
-  X(UNSUPPORTED, -16, "unsupported media type or feature", 415)               \
-  X(RANGE, -17, "value out of range", 400)                                    \
-  X(CONFIG, -18, "invalid configuration", 400)                                \
-  X(CRYPTO, -19, "cryptographic failure", 500)                                \
-  X(CORRUPT, -20, "stored data is corrupt", 500)                              \
-  X(METHOD, -21, "method not allowed", 405)                                   \
+#define MV_ERR_MAP(X)                                                          \
+  X(OK, 0, "success", 200)                                                     \
+  X(NOMEM, -1, "out of memory", 503)                                           \
+  X(INVAL, -2, "invalid argument", 400)                                        \
+  X(TOOBIG, -3, "input exceeds a configured limit", 413)                       \
+  X(PARSE, -4, "malformed input", 400)                                         \
+  X(NOTFOUND, -5, "not found", 404)                                            \
+  X(EXISTS, -6, "already exists", 409)                                         \
+  X(CONFLICT, -7, "version conflict", 412)                                     \
+  X(GONE, -8, "gone", 410)                                                     \
+  X(IO, -9, "input/output error", 500)                                         \
+  X(DB, -10, "database error", 500)                                            \
+  X(BUSY, -11, "resource busy, try again", 503)                                \
+  X(CLOSED, -12, "closed or shutting down", 503)                               \
+  X(TIMEOUT, -13, "timed out", 504)                                            \
+  X(AUTH, -14, "authentication required", 401)                                 \
+  X(PERM, -15, "permission denied", 403)                                       \
+  X(UNSUPPORTED, -16, "unsupported media type or feature", 415)                \
+  X(RANGE, -17, "value out of range", 400)                                     \
+  X(CONFIG, -18, "invalid configuration", 400)                                 \
+  X(CRYPTO, -19, "cryptographic failure", 500)                                 \
+  X(CORRUPT, -20, "stored data is corrupt", 500)                               \
+  X(METHOD, -21, "method not allowed", 405)                                    \
   X(INTERNAL, -22, "internal error", 500)
 
 enum mv_err {

@@ -7,6 +7,9 @@
 #ifndef MV_LIMITS_H
 #define MV_LIMITS_H
 
+/* One line per limit reads best as a table. */
+/* clang-format off */
+
 /* HTTP */
 #define MV_LIMIT_HTTP_BODY_MAX (8u * 1024u * 1024u)  /* request body bytes */
 #define MV_LIMIT_HTTP_URI_MAX 4096u                  /* path + query bytes */
@@ -55,5 +58,7 @@
 
 /* Arenas */
 #define MV_LIMIT_ARENA_DEFAULT (16u * 1024u * 1024u) /* per-request arena cap */
+
+/* clang-format on */
 
 #endif

@@ -26,15 +26,15 @@ struct mv_server;
 struct mv_http_exchange;
 
 struct mv_server_opts {
-  const char *host;        /* listen address, e.g. "127.0.0.1" */
-  int port;                /* 0 picks a free port; see mv_server_port() */
-  const char *web_root;    /* static files; NULL disables them */
-  size_t body_max;         /* 0 = MV_LIMIT_HTTP_BODY_MAX; larger bodies get 413 */
-  unsigned ws_queue_msgs;  /* 0 = MV_LIMIT_WS_QUEUE_MSGS */
-  size_t ws_queue_bytes;   /* 0 = MV_LIMIT_WS_QUEUE_BYTES */
+  const char *host;     /* listen address, e.g. "127.0.0.1" */
+  int port;             /* 0 picks a free port; see mv_server_port() */
+  const char *web_root; /* static files; NULL disables them */
+  size_t body_max;      /* 0 = MV_LIMIT_HTTP_BODY_MAX; larger bodies get 413 */
+  unsigned ws_queue_msgs;     /* 0 = MV_LIMIT_WS_QUEUE_MSGS */
+  size_t ws_queue_bytes;      /* 0 = MV_LIMIT_WS_QUEUE_BYTES */
   unsigned shutdown_grace_ms; /* in-flight wait on shutdown; 0 = 3000 */
-  const char *tls_cert;    /* PEM certificate chain file; NULL = plain HTTP */
-  const char *tls_key;     /* PEM private key file; required with tls_cert */
+  const char *tls_cert; /* PEM certificate chain file; NULL = plain HTTP */
+  const char *tls_key;  /* PEM private key file; required with tls_cert */
 };
 
 /* Create the loop, bind and listen. Returned, caller frees with
@@ -74,10 +74,10 @@ MV_API MV_NODISCARD int mv_server_add_metrics(struct mv_server *srv,
 
 /* A request. Everything is borrowed until the exchange is answered. */
 struct mv_http_req {
-  const char *method;   /* "GET", "POST", ... */
-  const char *path;     /* decoded path, no query */
-  const char *query;    /* raw query string without '?', "" if none */
-  const char *body;     /* NUL-terminated; "" if none */
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* decoded path, no query */
+  const char *query;  /* raw query string without '?', "" if none */
+  const char *body;   /* NUL-terminated; "" if none */
   size_t body_len;
 };
 
@@ -92,23 +92,19 @@ typedef void (*mv_http_handler_fn)(void *ctx, struct mv_http_exchange *x);
  * longest match wins; a path matched with the wrong method gets 405. ctx
  * borrowed for the server's life. MV_ETOOBIG past MV_LIMIT_HTTP_ROUTES. */
 MV_API MV_NODISCARD int mv_server_route(struct mv_server *srv,
-                                        const char *method,
-                                        const char *pattern,
+                                        const char *method, const char *pattern,
                                         mv_http_handler_fn fn, void *ctx);
 
 MV_API const struct mv_http_req *mv_http_request(struct mv_http_exchange *x);
 /* A request header by lower-case name ("content-type"); NULL if absent. */
-MV_API const char *mv_http_header(struct mv_http_exchange *x,
-                                  const char *name);
+MV_API const char *mv_http_header(struct mv_http_exchange *x, const char *name);
 /* A decoded query parameter (first occurrence); NULL if absent. */
-MV_API const char *mv_http_query(struct mv_http_exchange *x,
-                                 const char *name);
+MV_API const char *mv_http_query(struct mv_http_exchange *x, const char *name);
 /* The exchange's arena, freed when the exchange ends. */
 MV_API struct mv_arena *mv_http_arena(struct mv_http_exchange *x);
 /* Add a response header (copied). Before mv_http_respond only. */
 MV_API MV_NODISCARD int mv_http_add_header(struct mv_http_exchange *x,
-                                           const char *name,
-                                           const char *value);
+                                           const char *name, const char *value);
 /* Answer: status, content type, body (copied). Ends the exchange. */
 MV_API void mv_http_respond(struct mv_http_exchange *x, int status,
                             const char *content_type, const char *body,

@@ -13,12 +13,12 @@
 
 /* One set of vital signs, in the units their names say. */
 struct mv_sig_vitals {
-  double hr_bpm;     /* heart rate, /min */
-  double spo2_pct;   /* oxygen saturation, % */
-  double sbp_mmhg;   /* systolic blood pressure, mm[Hg] */
-  double dbp_mmhg;   /* diastolic blood pressure, mm[Hg] */
-  double rr_bpm;     /* respiratory rate, /min */
-  double temp_c;     /* body temperature, Cel */
+  double hr_bpm;   /* heart rate, /min */
+  double spo2_pct; /* oxygen saturation, % */
+  double sbp_mmhg; /* systolic blood pressure, mm[Hg] */
+  double dbp_mmhg; /* diastolic blood pressure, mm[Hg] */
+  double rr_bpm;   /* respiratory rate, /min */
+  double temp_c;   /* body temperature, Cel */
 };
 
 enum mv_sig_vitals_profile {
@@ -38,8 +38,7 @@ struct mv_sig_vitals_sim {
 };
 
 /* Initialise for a profile with a seed (same seed, same series). */
-MV_API void mv_sig_vitals_sim_init(struct mv_sig_vitals_sim *sim,
-                                   uint64_t seed,
+MV_API void mv_sig_vitals_sim_init(struct mv_sig_vitals_sim *sim, uint64_t seed,
                                    enum mv_sig_vitals_profile profile);
 /* Advance by dt_s seconds (> 0) and write the new readings to out. Values
  * stay inside physiological limits; the random walk reverts to the profile's

@@ -25,10 +25,14 @@ struct mv_store_opts {
   /* Backend and location: "sqlite:DIR", or a plain directory (SQLite).
    * The SQLite file is DIR/medverse.db; DIR is created if missing. */
   const char *url;
-  unsigned batch_max;      /* writes per group commit; 0 = MV_LIMIT_STORE_BATCH_MAX */
-  unsigned batch_delay_us; /* max wait to fill a batch; 0 = MV_LIMIT_STORE_BATCH_DELAY_US */
-  unsigned queue_cap;      /* pending writes; 0 = MV_LIMIT_STORE_QUEUE */
-  const struct mv_clock *clock; /* borrowed for the store's life; NULL = system */
+  /* Writes per group commit; 0 = MV_LIMIT_STORE_BATCH_MAX. */
+  unsigned batch_max;
+  /* Longest wait in µs to fill a batch; 0 = MV_LIMIT_STORE_BATCH_DELAY_US. */
+  unsigned batch_delay_us;
+  /* Pending writes before MV_EBUSY; 0 = MV_LIMIT_STORE_QUEUE. */
+  unsigned queue_cap;
+  /* Borrowed for the store's life; NULL = the system clock. */
+  const struct mv_clock *clock;
 };
 
 /* Open (create, migrate to the current schema version). Returned, caller
@@ -45,9 +49,11 @@ MV_API void mv_store_close(struct mv_store *s);
 MV_API int mv_store_schema_version(struct mv_store *s);
 
 enum mv_store_op {
-  MV_STORE_CREATE = 1, /* fails with MV_EEXISTS if type/id exists (even deleted) */
+  MV_STORE_CREATE =
+      1, /* fails with MV_EEXISTS if type/id exists (even deleted) */
   MV_STORE_UPDATE = 2, /* creates version n+1; creates version 1 if absent */
-  MV_STORE_DELETE = 3, /* records a deleted version n+1; MV_ENOTFOUND if absent */
+  MV_STORE_DELETE =
+      3, /* records a deleted version n+1; MV_ENOTFOUND if absent */
 };
 
 #define MV_STORE_NO_DATE INT64_MIN
@@ -55,16 +61,16 @@ enum mv_store_op {
 /* One write. Everything is copied by mv_store_submit(). */
 struct mv_store_write {
   enum mv_store_op op;
-  const char *type;        /* resource type, 1..MV_LIMIT_TYPE_LEN bytes */
-  const char *id;          /* resource id, 1..MV_LIMIT_ID_LEN bytes */
-  int64_t if_version;      /* update/delete: current version must equal this
+  const char *type;   /* resource type, 1..MV_LIMIT_TYPE_LEN bytes */
+  const char *id;     /* resource id, 1..MV_LIMIT_ID_LEN bytes */
+  int64_t if_version; /* update/delete: current version must equal this
                             * (else MV_ECONFLICT); 0 = no check */
-  const char *body;        /* JSON text (not parsed here); NULL for delete */
-  size_t body_len;         /* <= MV_LIMIT_STORE_RESOURCE_MAX */
+  const char *body;   /* JSON text (not parsed here); NULL for delete */
+  size_t body_len;    /* <= MV_LIMIT_STORE_RESOURCE_MAX */
   /* Index columns; NULL / MV_STORE_NO_DATE when not applicable. */
   const char *patient_id;
-  const char *code;        /* "system|code" */
-  int64_t date_us;         /* clinically relevant time, µs since epoch */
+  const char *code; /* "system|code" */
+  int64_t date_us;  /* clinically relevant time, µs since epoch */
   const char *status;
 };
 
@@ -99,7 +105,7 @@ struct mv_store_record {
   int64_t version;
   int64_t updated_us;
   bool deleted;
-  char *body;      /* NULL when deleted */
+  char *body; /* NULL when deleted */
   size_t body_len;
 };
 MV_API void mv_store_record_release(struct mv_store_record *r);

@@ -16,22 +16,32 @@
 #include "mv_config.h"
 
 /* K_OPT_PATH: a path that may be set to "" (feature off). */
-enum key_kind { K_LISTEN, K_PATH, K_OPT_PATH, K_LOG_LEVEL, K_BOOL, K_UINT, K_SIZE };
+enum key_kind {
+  K_LISTEN,
+  K_PATH,
+  K_OPT_PATH,
+  K_LOG_LEVEL,
+  K_BOOL,
+  K_UINT,
+  K_SIZE
+};
 
 struct key_def {
   const char *key;
   enum key_kind kind;
-  size_t off;                 /* offset of the field in struct mv_config */
-  size_t size;                /* field size, for K_PATH */
+  size_t off;                  /* offset of the field in struct mv_config */
+  size_t size;                 /* field size, for K_PATH */
   unsigned long long min, max; /* for K_UINT and K_SIZE */
   const char *help;
 };
 
-#define FIELD(f) offsetof(struct mv_config, f), sizeof(((struct mv_config *)0)->f)
+#define FIELD(f)                                                               \
+  offsetof(struct mv_config, f), sizeof(((struct mv_config *)0)->f)
 
 static const struct key_def keys[] = {
     {"listen", K_LISTEN, FIELD(listen_host), 0, 0,
-     "address to listen on, HOST:PORT or [IPv6]:PORT (port 0 picks a free one)"},
+     "address to listen on, HOST:PORT or [IPv6]:PORT (port 0 picks a free "
+     "one)"},
     {"data-dir", K_PATH, FIELD(data_dir), 0, 0,
      "directory of the embedded SQLite database (medverse.db)"},
     {"web-root", K_PATH, FIELD(web_root), 0, 0,
@@ -288,8 +298,8 @@ int mv_config_set(struct mv_config *c, const char *key, const char *value,
   case K_UINT:
   case K_SIZE: {
     unsigned long long x;
-    int rc = parse_uint(k->key, value, k->kind == K_SIZE, k->min, k->max, &x,
-                        diag);
+    int rc =
+        parse_uint(k->key, value, k->kind == K_SIZE, k->min, k->max, &x, diag);
     if (rc != MV_OK)
       return rc;
     if (k->kind == K_SIZE)
@@ -385,8 +395,7 @@ static int apply_line(struct mv_config *c, const char *line, size_t n,
    * escapes, so a quoted value cannot itself contain '"'. */
   if (vs < ve && *vs == '"') {
     if (ve - vs < 2 || ve[-1] != '"')
-      return mv_diag_set(diag, MV_EPARSE, "%s: unterminated quoted value",
-                         key);
+      return mv_diag_set(diag, MV_EPARSE, "%s: unterminated quoted value", key);
     vs++;
     ve--;
     if (memchr(vs, '"', (size_t)(ve - vs)))
@@ -495,8 +504,8 @@ out:
 static void env_name(const char *key, char *buf, size_t buf_len) {
   size_t n = (size_t)snprintf(buf, buf_len, "MEDVERSE_");
   for (; *key && n + 1 < buf_len; key++)
-    buf[n++] = *key == '-' || *key == '.' ? '_'
-                                          : (char)toupper((unsigned char)*key);
+    buf[n++] =
+        *key == '-' || *key == '.' ? '_' : (char)toupper((unsigned char)*key);
   buf[n] = '\0';
 }
 

@@ -70,8 +70,7 @@ void mv_diag_set_path(struct mv_diag *d, const char *path) {
   snprintf(d->path, sizeof(d->path), "%s", path ? path : "");
 }
 
-const char *mv_diag_format(const struct mv_diag *d, char *buf,
-                           size_t buf_len) {
+const char *mv_diag_format(const struct mv_diag *d, char *buf, size_t buf_len) {
   if (!buf || buf_len == 0)
     return "";
   buf[0] = '\0';

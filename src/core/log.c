@@ -58,8 +58,10 @@ int mv_log_level_parse(const char *s, enum mv_log_level *out_level) {
   static const struct {
     const char *name;
     enum mv_log_level level;
-  } names[] = {{"debug", MV_LOG_DEBUG}, {"info", MV_LOG_INFO},
-               {"warn", MV_LOG_WARN},   {"error", MV_LOG_ERROR},
+  } names[] = {{"debug", MV_LOG_DEBUG},
+               {"info", MV_LOG_INFO},
+               {"warn", MV_LOG_WARN},
+               {"error", MV_LOG_ERROR},
                {"off", MV_LOG_OFF}};
   if (!s || !out_level)
     return MV_EINVAL;
@@ -177,8 +179,8 @@ static bool put_escaped(struct line *l, const char *s, size_t n, bool json,
     size_t seq = utf8_seq_len(u + i, n - i);
     if (seq == 0 && cut_input && u[i] >= 0xc2 && u[i] <= 0xf4 && n - i < 4)
       return true; /* the caller reports the cut via its own flag */
-    if (seq == 1 && (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' ||
-                     u[i] == '"')) {
+    if (seq == 1 &&
+        (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' || u[i] == '"')) {
       plen = escape_byte(u[i], json, false, esc);
       piece = esc;
     } else if (seq == 0) {
@@ -242,8 +244,8 @@ static void vlog(enum mv_log_level level, const char *component,
     puts_(&l, "\",\"level\":\"");
     puts_(&l, level_json[level]);
     puts_(&l, "\",\"component\":\"");
-    if (!put_escaped(&l, component, strlen(component), true,
-                     l.len + comp_room, false))
+    if (!put_escaped(&l, component, strlen(component), true, l.len + comp_room,
+                     false))
       cut = true;
     puts_(&l, "\",\"msg\":\"");
   } else {
@@ -251,8 +253,8 @@ static void vlog(enum mv_log_level level, const char *component,
     puts_(&l, " ");
     puts_(&l, level_text[level]);
     puts_(&l, " ");
-    if (!put_escaped(&l, component, strlen(component), false,
-                     l.len + comp_room, false))
+    if (!put_escaped(&l, component, strlen(component), false, l.len + comp_room,
+                     false))
       cut = true;
     puts_(&l, ": ");
   }

@@ -138,7 +138,8 @@ static int write_durations(const struct mv__metrics *m,
   static const char name[] = "mv_http_request_duration_seconds";
   struct mv_buf lab;
   int rc = mv_metrics_write_header(
-      b, name, "histogram", "Time from request to the last byte of the answer.");
+      b, name, "histogram",
+      "Time from request to the last byte of the answer.");
   mv_buf_init(&lab, 2 * MV_LIMIT_HTTP_URI_MAX);
   for (unsigned l = 0; rc == MV_OK && l < n_labels && l < MV__LABELS_MAX; l++) {
     const struct route_stats *r = m->routes[l];

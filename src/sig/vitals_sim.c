@@ -57,7 +57,7 @@ void mv_sig_vitals_sim_init(struct mv_sig_vitals_sim *sim, uint64_t seed,
 /* Where the baseline has drifted to after t_s seconds of the profile. */
 static struct mv_sig_vitals target(const struct mv_sig_vitals_sim *sim) {
   struct mv_sig_vitals t = sim->base;
-  double h = sim->t_s / 3600.0; /* hours */
+  double h = sim->t_s / 3600.0;   /* hours */
   double k = 1.0 - exp(-h / 2.0); /* approaches 1 over a few hours */
   if (sim->profile == MV_SIG_PROFILE_DETERIORATING) {
     t.hr_bpm += 45 * k;
@@ -74,8 +74,8 @@ static struct mv_sig_vitals target(const struct mv_sig_vitals_sim *sim) {
   return t;
 }
 
-static double ou(uint64_t *rng, double x, double mu, double theta,
-                 double sigma, double dt) {
+static double ou(uint64_t *rng, double x, double mu, double theta, double sigma,
+                 double dt) {
   return x + theta * (mu - x) * dt + sigma * sqrt(dt) * gauss(rng);
 }
 
@@ -88,8 +88,10 @@ void mv_sig_vitals_sim_step(struct mv_sig_vitals_sim *sim, double dt_s,
   struct mv_sig_vitals *c = &sim->cur;
   uint64_t *r = &sim->rng;
   c->hr_bpm = clamp(ou(r, c->hr_bpm, mu.hr_bpm, 0.05, 1.2, dt_s), 30, 200);
-  c->spo2_pct = clamp(ou(r, c->spo2_pct, mu.spo2_pct, 0.08, 0.3, dt_s), 70, 100);
-  c->sbp_mmhg = clamp(ou(r, c->sbp_mmhg, mu.sbp_mmhg, 0.03, 1.0, dt_s), 60, 220);
+  c->spo2_pct =
+      clamp(ou(r, c->spo2_pct, mu.spo2_pct, 0.08, 0.3, dt_s), 70, 100);
+  c->sbp_mmhg =
+      clamp(ou(r, c->sbp_mmhg, mu.sbp_mmhg, 0.03, 1.0, dt_s), 60, 220);
   c->dbp_mmhg = clamp(ou(r, c->dbp_mmhg, mu.dbp_mmhg, 0.03, 0.7, dt_s), 30,
                       c->sbp_mmhg - 15);
   c->rr_bpm = clamp(ou(r, c->rr_bpm, mu.rr_bpm, 0.05, 0.3, dt_s), 6, 45);

@@ -347,8 +347,7 @@ static int migrate(struct mv_store_backend *be, struct mv_diag *diag) {
                      have, SCHEMA_VERSION);
     goto out;
   }
-  if (have < SCHEMA_VERSION &&
-      (rc = apply_migrations(be, have, diag)) != MV_OK)
+  if (have < SCHEMA_VERSION && (rc = apply_migrations(be, have, diag)) != MV_OK)
     goto out;
   if ((rc = exec_sql(be->wdb, "COMMIT", diag)) != MV_OK)
     goto out;

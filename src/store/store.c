@@ -46,7 +46,8 @@ struct mv_store {
   pthread_cond_t done_cv; /* flush and write_sync wait here */
   struct mv__store_item *head, *tail;
   size_t depth;
-  size_t depth_bytes; /* body bytes queued, capped by MV_LIMIT_STORE_QUEUE_BYTES */
+  /* Body bytes queued, capped by MV_LIMIT_STORE_QUEUE_BYTES. */
+  size_t depth_bytes;
   uint64_t submitted, completed;
   unsigned flush_waiters;
   bool closing, paused, joined;
@@ -584,15 +585,17 @@ int mv_store_metrics_write(struct mv_store *s, struct mv_buf *b) {
   depth = s->depth;
   pthread_mutex_unlock(&s->mu);
 
-  int rc = mv_metrics_write_scalar(b, "mv_store_writes_total", "counter",
-                      "Writes completed by the store writer, any status.",
-                      st.writes);
+  int rc = mv_metrics_write_scalar(
+      b, "mv_store_writes_total", "counter",
+      "Writes completed by the store writer, any status.", st.writes);
   if (rc == MV_OK)
     rc = mv_metrics_write_scalar(b, "mv_store_batches_total", "counter",
-                    "Group-commit transactions attempted.", st.batches);
+                                 "Group-commit transactions attempted.",
+                                 st.batches);
   if (rc == MV_OK)
     rc = mv_metrics_write_scalar(b, "mv_store_write_errors_total", "counter",
-                    "Writes that completed with an error status.", st.errors);
+                                 "Writes that completed with an error status.",
+                                 st.errors);
   if (rc == MV_OK)
     rc = put_hist(b, "mv_store_batch_size", "Writes per group commit.",
                   &st.batch_size);
@@ -600,8 +603,9 @@ int mv_store_metrics_write(struct mv_store *s, struct mv_buf *b) {
     rc = put_hist(b, "mv_store_commit_seconds",
                   "Time to apply and durably commit one batch.", &st.commit_s);
   if (rc == MV_OK)
-    rc = mv_metrics_write_scalar(b, "mv_store_queue_depth", "gauge",
-                    "Writes queued and not yet taken by the writer.", depth);
+    rc = mv_metrics_write_scalar(
+        b, "mv_store_queue_depth", "gauge",
+        "Writes queued and not yet taken by the writer.", depth);
   return rc;
 }
 

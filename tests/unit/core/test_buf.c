@@ -155,11 +155,13 @@ static void buf_json_escapes_quotes_and_backslash(void **state) {
 static void buf_json_escapes_control_chars(void **state) {
   (void)state;
   struct mv_buf b;
-  const char in[] = "a\nb\rc\td\x01" "e\x1f" "f\x7f" "g";
+  const char in[] = "a\nb\rc\td\x01"
+                    "e\x1f"
+                    "f\x7f"
+                    "g";
   mv_buf_init(&b, 1000);
   assert_int_equal(mv_buf_append_json_str(&b, in, sizeof(in) - 1), MV_OK);
-  assert_string_equal(mv_buf_cstr(&b),
-                      "a\\nb\\rc\\td\\u0001e\\u001ff\\u007fg");
+  assert_string_equal(mv_buf_cstr(&b), "a\\nb\\rc\\td\\u0001e\\u001ff\\u007fg");
   for (size_t i = 0; i < b.len; i++)
     assert_true((unsigned char)b.data[i] >= 0x20);
   mv_buf_release(&b);

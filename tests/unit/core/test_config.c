@@ -66,7 +66,8 @@ static void config_set_every_key(void **state) {
   assert_int_equal(mv_config_set(&c, "store-batch-max", "500", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "store-batch-delay-us", "1", &d), MV_OK);
   /* 0 would read as "default" in mv_store_opts, so it is not a valid value */
-  assert_int_not_equal(mv_config_set(&c, "store-batch-delay-us", "0", NULL), MV_OK);
+  assert_int_not_equal(mv_config_set(&c, "store-batch-delay-us", "0", NULL),
+                       MV_OK);
   assert_int_equal(mv_config_set(&c, "workers", "8", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "http-body-max", "65536", &d), MV_OK);
   assert_int_equal(mv_config_set(&c, "ws-queue-msgs", "77", &d), MV_OK);
@@ -129,8 +130,8 @@ static void config_number_rejects_trailing_junk(void **state) {
   struct mv_config c;
   struct mv_diag d;
   mv_config_init(&c);
-  const char *bad[] = {"12x", "x12", "", " 12", "12 ", "+4", "0x10", "1e3",
-                       "4.0", "--1"};
+  const char *bad[] = {"12x", "x12",  "",    " 12", "12 ",
+                       "+4",  "0x10", "1e3", "4.0", "--1"};
   for (size_t i = 0; i < MV_ARRAY_LEN(bad); i++) {
     mv_diag_clear(&d);
     assert_int_equal(mv_config_set(&c, "workers", bad[i], &d), MV_EINVAL);
@@ -195,14 +196,13 @@ static void config_number_overflow_is_out_of_range(void **state) {
   (void)state;
   struct mv_config c;
   mv_config_init(&c);
-  assert_int_equal(mv_config_set(&c, "workers", "4294967297", NULL),
-                   MV_ERANGE);
+  assert_int_equal(mv_config_set(&c, "workers", "4294967297", NULL), MV_ERANGE);
   assert_int_equal(
       mv_config_set(&c, "workers", "99999999999999999999999999999", NULL),
       MV_ERANGE);
-  assert_int_equal(mv_config_set(&c, "http-body-max", "18446744073709551615G",
-                                 NULL),
-                   MV_ERANGE);
+  assert_int_equal(
+      mv_config_set(&c, "http-body-max", "18446744073709551615G", NULL),
+      MV_ERANGE);
   assert_int_equal(c.workers, 2);
 }
 
@@ -334,8 +334,7 @@ static void config_listen_rejects_bad_forms(void **state) {
   assert_int_equal(mv_config_set(&c, "listen", "127.0.0.1:80x", NULL),
                    MV_EINVAL);
   assert_int_equal(mv_config_set(&c, "listen", ":8080", NULL), MV_EINVAL);
-  assert_int_equal(mv_config_set(&c, "listen", "bad host:80", NULL),
-                   MV_EINVAL);
+  assert_int_equal(mv_config_set(&c, "listen", "bad host:80", NULL), MV_EINVAL);
   assert_int_equal(mv_config_set(&c, "listen", "", NULL), MV_EINVAL);
   /* Nothing was half-applied. */
   assert_string_equal(c.listen_host, "127.0.0.1");
@@ -609,12 +608,20 @@ static const char *value_of(const struct seen_keys *s, const char *key) {
 
 static void config_each_lists_every_key(void **state) {
   (void)state;
-  static const char *const expected[] = {
-      "listen",        "data-dir",         "web-root",
-      "log-level",     "log-json",         "store-batch-max",
-      "store-batch-delay-us", "workers",   "http-body-max",
-      "ws-queue-msgs", "tls-cert",         "tls-key",
-      "demo-patients", "demo-interval-ms"};
+  static const char *const expected[] = {"listen",
+                                         "data-dir",
+                                         "web-root",
+                                         "log-level",
+                                         "log-json",
+                                         "store-batch-max",
+                                         "store-batch-delay-us",
+                                         "workers",
+                                         "http-body-max",
+                                         "ws-queue-msgs",
+                                         "tls-cert",
+                                         "tls-key",
+                                         "demo-patients",
+                                         "demo-interval-ms"};
   struct mv_config c;
   struct seen_keys s = {.all_help = true};
   mv_config_init(&c);
@@ -660,8 +667,7 @@ static void config_each_values_round_trip(void **state) {
   assert_string_equal(value_of(&s, "listen"), "[::1]:1234");
   mv_config_init(&back);
   for (int i = 0; i < s.n; i++)
-    assert_int_equal(mv_config_set(&back, s.keys[i], s.values[i], NULL),
-                     MV_OK);
+    assert_int_equal(mv_config_set(&back, s.keys[i], s.values[i], NULL), MV_OK);
   assert_memory_equal(&back, &c, sizeof(c));
 }
 

@@ -211,8 +211,7 @@ static void log_json_replaces_invalid_utf8(void **state) {
   MV_LOG_INFO("net", "bad \xff\xc3 byte");
   json_object *o = parse_line(captured(c));
   assert_non_null(o);
-  assert_string_equal(jstr(o, "msg"),
-                      "bad \xef\xbf\xbd\xef\xbf\xbd byte");
+  assert_string_equal(jstr(o, "msg"), "bad \xef\xbf\xbd\xef\xbf\xbd byte");
   json_object_put(o);
 }
 
@@ -229,9 +228,13 @@ static void log_text_escapes_newlines_and_controls(void **state) {
 static void log_escapes_c1_controls(void **state) {
   struct capture *c = *state;
   /* U+0085 NEXT LINE and U+009B CSI, as UTF-8. */
-  MV_LOG_INFO("net", "a\xc2\x85" "b\xc2\x9b" "c\xc2\xa0" "d");
+  MV_LOG_INFO("net", "a\xc2\x85"
+                     "b\xc2\x9b"
+                     "c\xc2\xa0"
+                     "d");
   const char *out = captured(c);
-  assert_non_null(strstr(out, "net: a\\u0085b\\u009bc\xc2\xa0" "d\n"));
+  assert_non_null(strstr(out, "net: a\\u0085b\\u009bc\xc2\xa0"
+                              "d\n"));
   mv_log_set_json(true);
   MV_LOG_INFO("net", "x\xc2\x85y");
   const char *second = strchr(captured(c), '\n') + 1;
@@ -364,8 +367,8 @@ static void log_concurrent_lines_never_interleave(void **state) {
   struct capture *c = *state;
   pthread_t th[N_THREADS];
   for (int i = 0; i < N_THREADS; i++)
-    assert_int_equal(
-        pthread_create(&th[i], NULL, writer, (void *)(intptr_t)i), 0);
+    assert_int_equal(pthread_create(&th[i], NULL, writer, (void *)(intptr_t)i),
+                     0);
   for (int i = 0; i < N_THREADS; i++)
     pthread_join(th[i], NULL);
 

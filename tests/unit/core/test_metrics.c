@@ -49,8 +49,9 @@ static void hist_write_is_cumulative_with_inf_and_labels(void **state) {
                       "x_seconds_count{route=\"/a\"} 3\n");
   mv_buf_reset(&b);
   assert_int_equal(mv_metrics_write_hist(&b, "y", NULL, &h), MV_OK);
-  assert_non_null(strstr(mv_buf_cstr(&b), "y_bucket{le=\"+Inf\"} 3\ny_sum 11.1\n"
-                                          "y_count 3\n"));
+  assert_non_null(strstr(mv_buf_cstr(&b),
+                         "y_bucket{le=\"+Inf\"} 3\ny_sum 11.1\n"
+                         "y_count 3\n"));
   mv_buf_release(&b);
 }
 
@@ -58,8 +59,8 @@ static void scalar_has_help_and_type(void **state) {
   (void)state;
   struct mv_buf b;
   mv_buf_init(&b, 4096);
-  assert_int_equal(mv_metrics_write_scalar(&b, "n_total", "counter", "Things.", 7),
-                   MV_OK);
+  assert_int_equal(
+      mv_metrics_write_scalar(&b, "n_total", "counter", "Things.", 7), MV_OK);
   assert_string_equal(mv_buf_cstr(&b), "# HELP n_total Things.\n"
                                        "# TYPE n_total counter\nn_total 7\n");
   mv_buf_release(&b);

@@ -484,10 +484,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(answer_posted_from_another_thread, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(in_flight_request_finishes_during_shutdown,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(oversized_header_block_does_not_kill_server,
-                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          in_flight_request_finishes_during_shutdown, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          oversized_header_block_does_not_kill_server, setup, teardown),
       cmocka_unit_test_setup_teardown(late_answer_after_client_left_is_freed,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(static_files_and_traversal, setup,
