@@ -2,7 +2,8 @@
 # Thin wrapper over CMake. Every target first runs scripts/setup, which
 # installs what is missing (a few seconds when all is present).
 #   make run    build (release) and start `medverse demo` on http://127.0.0.1:8080
-#   make test   build with ASan+UBSan and run every test through ctest
+#   make test   build with ASan+UBSan, run the fuzzers briefly (clang), then
+#               every test through ctest
 #   make build  release build into build/release
 #   make bench  release build, then run bench/run
 #   make fuzz   libFuzzer targets with clang into build/fuzz (short runs)
@@ -28,6 +29,11 @@ run: build
 test: setup
 	@cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DMV_SANITIZE=ON >/dev/null
 	@cmake --build build/asan -j $(JOBS)
+	@# libFuzzer smoke run with clang when available (before ctest, whose
+	@# summary stays the last thing printed); the corpus replay runs in ctest.
+	@if command -v clang >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}; \
+	else echo "fuzz: clang not found, libFuzzer run skipped"; fi
 	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
@@ -35,10 +41,11 @@ test: setup
 bench: build
 	bench/run build/release/medverse
 
-fuzz: setup
+fuzz:
+	@scripts/setup >/dev/null
 	@cmake -S . -B build/fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	  -DMV_SANITIZE=ON -DMV_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
-	@cmake --build build/fuzz -j $(JOBS)
+	@cmake --build build/fuzz -j $(JOBS) >/dev/null
 	scripts/fuzz-run build/fuzz $${FUZZ_SECONDS:-30}
 
 format:
