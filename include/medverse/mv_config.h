@@ -51,6 +51,13 @@ MV_API MV_NODISCARD int mv_config_load_file(struct mv_config *c,
                                             const char *path,
                                             struct mv_diag *diag);
 
+/* The same from text already in memory (len bytes, NUL not required); name
+ * is used as diag->path (e.g. the file name). All or nothing: on error c is
+ * unchanged. MV_ETOOBIG past MV_LIMIT_CONFIG_FILE_MAX. */
+MV_API MV_NODISCARD int mv_config_load_text(struct mv_config *c,
+                                            const char *name, const char *data,
+                                            size_t len, struct mv_diag *diag);
+
 /* Apply MEDVERSE_<KEY> variables from envp (NULL-terminated, e.g. environ).
  * Unknown MEDVERSE_ variables are errors except MEDVERSE_CONFIG. */
 MV_API MV_NODISCARD int mv_config_load_env(struct mv_config *c,

@@ -17,6 +17,7 @@
 
 #include "mv_limits.h"
 #include "mv_net.h"
+#include "mv_url.h"
 
 /* Caps on what outside parties can make us hold are in mv_limits.h; these
  * aliases keep the module's names short. Internal sizes follow. */
@@ -100,16 +101,6 @@ void mv__route_find(const struct mv__route *routes, size_t n,
  * into buf (bounded, truncated). */
 void mv__route_allow(const struct mv__route *routes, size_t n, size_t idx,
                      char *buf, size_t buf_len);
-
-/* Percent-decode n bytes of s into dst (room for n + 1), '+' becomes a space
- * when plus_space. Invalid escapes are kept literally. Returns the decoded
- * length; dst is NUL-terminated. */
-size_t mv__pct_decode(char *dst, const char *s, size_t n, bool plus_space);
-/* First value of `name` in a raw query string ("a=1&b=x%20y"), decoded and
- * copied into arena a. NULL if absent or out of arena memory. A key without
- * '=' has the value "". */
-const char *mv__query_get(struct mv_arena *a, const char *query,
-                          const char *name);
 
 /* ---- HTTP exchanges (http.c) -------------------------------------------- */
 

@@ -638,6 +638,20 @@ static void config_each_lists_every_key(void **state) {
   assert_string_equal(value_of(&s, "tls-cert"), ""); /* off by default */
 }
 
+static void config_listen_brackets_only_for_ipv6(void **state) {
+  (void)state;
+  struct mv_config c;
+  struct mv_diag d;
+  mv_config_init(&c);
+  mv_diag_clear(&d);
+  assert_int_equal(mv_config_set(&c, "listen", "[localhost]:80", &d),
+                   MV_EINVAL);
+  assert_non_null(strstr(d.msg, "brackets"));
+  assert_int_equal(mv_config_set(&c, "listen", "[fe80::1%eth0]:80", NULL),
+                   MV_OK);
+  assert_string_equal(c.listen_host, "fe80::1%eth0");
+}
+
 static void config_tls_paths_may_be_cleared_but_data_dir_may_not(void **state) {
   (void)state;
   struct mv_config c;
@@ -707,6 +721,7 @@ int main(void) {
       cmocka_unit_test(config_flag_overrides_env_and_file),
       cmocka_unit_test(config_each_lists_every_key),
       cmocka_unit_test(config_tls_paths_may_be_cleared_but_data_dir_may_not),
+      cmocka_unit_test(config_listen_brackets_only_for_ipv6),
       cmocka_unit_test(config_each_values_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

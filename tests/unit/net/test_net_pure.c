@@ -74,34 +74,6 @@ static void route_wrong_method_is_405_with_allow(void **state) {
   assert_false(m.method_mismatch);
 }
 
-static void pct_decode_handles_plus_and_bad_escapes(void **state) {
-  (void)state;
-  char out[64];
-  assert_int_equal(mv__pct_decode(out, "a%20b+c", 7, true), 5);
-  assert_string_equal(out, "a b c");
-  mv__pct_decode(out, "a+b", 3, false);
-  assert_string_equal(out, "a+b");
-  mv__pct_decode(out, "%zz%4", 5, true);
-  assert_string_equal(out, "%zz%4");
-  mv__pct_decode(out, "%C3%A9%2f", 9, true);
-  assert_string_equal(out, "\xc3\xa9/");
-}
-
-static void query_get_returns_first_decoded_value(void **state) {
-  (void)state;
-  struct mv_arena *a = mv_arena_new(4096);
-  assert_non_null(a);
-  const char *q = "code=8867-4&name=J%C3%B6rg+M&code=x&flag&empty=&a%26b=1";
-  assert_string_equal(mv__query_get(a, q, "code"), "8867-4");
-  assert_string_equal(mv__query_get(a, q, "name"), "J\xc3\xb6rg M");
-  assert_string_equal(mv__query_get(a, q, "flag"), "");
-  assert_string_equal(mv__query_get(a, q, "empty"), "");
-  assert_string_equal(mv__query_get(a, q, "a&b"), "1");
-  assert_null(mv__query_get(a, q, "missing"));
-  assert_null(mv__query_get(a, "", "x"));
-  mv_arena_free(a);
-}
-
 static void topic_validation(void **state) {
   (void)state;
   char longt[MV_LIMIT_WS_TOPIC_LEN + 2];
@@ -230,8 +202,6 @@ int main(void) {
       cmocka_unit_test(route_longest_match_wins),
       cmocka_unit_test(route_exact_beats_prefix_of_same_length),
       cmocka_unit_test(route_wrong_method_is_405_with_allow),
-      cmocka_unit_test(pct_decode_handles_plus_and_bad_escapes),
-      cmocka_unit_test(query_get_returns_first_decoded_value),
       cmocka_unit_test(topic_validation),
       cmocka_unit_test(wsq_caps_messages_and_bytes),
       cmocka_unit_test(metrics_text_format),
