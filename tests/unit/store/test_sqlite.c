@@ -23,37 +23,15 @@
 
 #include "mv_limits.h"
 #include "mv_store.h"
-#include "mv_test.h"
+#include "store_fx.h"
 #include "store_int.h"
 
-struct fx {
-  char dir[64];
-  char url[96];
-  bool mounted;
-  struct mv_store *s;
-};
-
 static int setup(void **state) {
-  struct fx *f = calloc(1, sizeof(*f));
-  if (!f)
-    return -1;
-  if (mvt_store_dir(f->dir, sizeof(f->dir), f->url, sizeof(f->url),
-                    "mv-sqlite-test") != 0) {
-    free(f);
-    return -1;
-  }
-  *state = f;
-  return 0;
+  return fx_setup(state, "mv-sqlite-test");
 }
 
 static int teardown(void **state) {
-  struct fx *f = *state;
-  mv_store_close(f->s);
-  if (f->mounted)
-    umount2(f->dir, MNT_DETACH);
-  rmdir(f->dir);
-  free(f);
-  return 0;
+  return fx_teardown(state);
 }
 
 /* Mount a tmpfs of `size` (mount(8) syntax) on the test directory, or skip. */

@@ -27,34 +27,15 @@
 
 #include "mv_limits.h"
 #include "mv_store.h"
-#include "mv_test.h"
+#include "store_fx.h"
 #include "store_int.h"
 
-struct fx {
-  char dir[64];
-  char url[96];
-  struct mv_store *s;
-};
-
 static int setup(void **state) {
-  struct fx *f = calloc(1, sizeof(*f));
-  if (!f)
-    return -1;
-  if (mvt_store_dir(f->dir, sizeof(f->dir), f->url, sizeof(f->url),
-                    "mv-store-test") != 0) {
-    free(f);
-    return -1;
-  }
-  *state = f;
-  return 0;
+  return fx_setup(state, "mv-store-test");
 }
 
 static int teardown(void **state) {
-  struct fx *f = *state;
-  mv_store_close(f->s);
-  mvt_rm_rf(f->dir);
-  free(f);
-  return 0;
+  return fx_teardown(state);
 }
 
 static void open_with(struct fx *f, unsigned batch_max, unsigned delay_us,
