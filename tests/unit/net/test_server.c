@@ -81,9 +81,11 @@ static void *slow_answer_thread(void *arg) {
     return NULL;
   return NULL;
 }
+static atomic_bool slow_started;
 static void slow_handler(void *ctx, struct mv_http_exchange *x) {
   pthread_t t;
   (void)ctx;
+  atomic_store(&slow_started, true);
   if (pthread_create(&t, NULL, slow_answer_thread, x) != 0)
     abort();
   pthread_detach(t);
@@ -122,7 +124,9 @@ static int setup(void **state) {
                              .port = 0,
                              .web_root = f->root,
                              .body_max = 1024,
-                             .shutdown_grace_ms = 500};
+                             /* generous: a loaded CI machine (ASan, ctest -j)
+                              * must still see the 300 ms answer inside it */
+                             .shutdown_grace_ms = 3000};
   mv_diag_clear(&d);
   assert_int_equal(mv_server_new(&o, &f->srv, &d), MV_OK);
   assert_true(mv_server_port(f->srv) > 0);
@@ -306,8 +310,12 @@ static void in_flight_request_finishes_during_shutdown(void **state) {
   int fd = connect_to(f);
   static const char req[] =
       "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  atomic_store(&slow_started, false);
   assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
-  usleep(50000); /* the handler is running; its answer comes at 300 ms */
+  /* wait until the handler runs; its answer comes 300 ms later */
+  for (int i = 0; i < 500 && !atomic_load(&slow_started); i++)
+    usleep(2000);
+  assert_true(atomic_load(&slow_started));
   int64_t t0 = now_ms();
   mv_server_stop(f->srv);
   read_all(fd, buf, sizeof(buf));
