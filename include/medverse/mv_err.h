@@ -36,7 +36,9 @@
   X(CRYPTO, -19, "cryptographic failure", 500)                                 \
   X(CORRUPT, -20, "stored data is corrupt", 500)                               \
   X(METHOD, -21, "method not allowed", 405)                                    \
-  X(INTERNAL, -22, "internal error", 500)
+  X(INTERNAL, -22, "internal error", 500)                                      \
+  X(RATE, -23, "too many requests, slow down", 429)                            \
+  X(INVALID, -24, "well-formed but invalid content", 422)
 
 enum mv_err {
 #define MV__ERR_ENUM(name, code, msg, http) MV_E##name = (code),

@@ -72,11 +72,13 @@ static void err_http_status_mapping(void **state) {
   assert_int_equal(mv_err_http_status(MV_EBUSY), 503);
   assert_int_equal(mv_err_http_status(MV_ETIMEOUT), 504);
   assert_int_equal(mv_err_http_status(MV_EINTERNAL), 500);
+  assert_int_equal(mv_err_http_status(MV_ERATE), 429);
+  assert_int_equal(mv_err_http_status(MV_EINVALID), 422);
 }
 
 static void err_unknown_code_has_fallbacks(void **state) {
   (void)state;
-  const int unknown[] = {1, -9999, 42, -23};
+  const int unknown[] = {1, -9999, 42, MV_EINVALID - 1};
   for (size_t i = 0; i < MV_ARRAY_LEN(unknown); i++) {
     assert_string_equal(mv_err_name(unknown[i]), "MV_E?");
     assert_string_equal(mv_strerror(unknown[i]), "unknown error");
