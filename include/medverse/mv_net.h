@@ -79,6 +79,7 @@ struct mv_http_req {
   const char *query;  /* raw query string without '?', "" if none */
   const char *body;   /* NUL-terminated; "" if none */
   size_t body_len;
+  const char *remote; /* peer address ("127.0.0.1", "::1"); "" if unknown */
 };
 
 /* Handler: called on the loop thread. It must answer x exactly once with

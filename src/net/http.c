@@ -145,8 +145,8 @@ static const char *method_name_lws(int m) {
 
 /* Header names worth keeping that lws has no token for (FHIR uses them). */
 static const char *const custom_headers[] = {
-    "prefer:",           "if-none-exist:", "x-request-id:",
-    "x-correlation-id:", "x-device-id:",   "x-api-key:"};
+    "prefer:",      "if-none-exist:", "x-request-id:",   "x-correlation-id:",
+    "x-device-id:", "x-api-key:",     "x-forwarded-for:"};
 
 static int copy_headers(struct mv_http_exchange *x, struct lws *wsi) {
   for (int t = 0; t < (int)WSI_TOKEN_COUNT && x->n_hdrs < MV__HEADERS_MAX;
@@ -313,6 +313,7 @@ int mv__http_on_request(struct mv_server *srv, struct lws *wsi,
   x->req.method = "GET";
   x->req.path = "/";
   x->req.query = "";
+  x->req.remote = "";
   mv_buf_init(&x->body, srv->body_max);
   x->next = srv->exchanges;
   if (x->next)
@@ -342,6 +343,14 @@ int mv__http_on_request(struct mv_server *srv, struct lws *wsi,
   if (strlen(path) != (size_t)uri_len || path[0] != '/')
     return reject(x, 400, MV_EPARSE, "malformed path");
   x->req.path = path;
+  {
+    char peer[64];
+    peer[0] = '\0';
+    lws_get_peer_simple(wsi, peer, sizeof(peer));
+    x->req.remote = mv_arena_strdup(x->arena, peer);
+    if (!x->req.remote)
+      return reject(x, 503, MV_ENOMEM, "out of memory");
+  }
   if ((rc = build_query(x, wsi)) != MV_OK)
     return reject(x, rc == MV_ETOOBIG ? 414 : 503, rc, "bad query");
   if ((rc = copy_headers(x, wsi)) != MV_OK)

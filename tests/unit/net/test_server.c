@@ -94,11 +94,13 @@ static void slow_handler(void *ctx, struct mv_http_exchange *x) {
 static void echo_handler(void *ctx, struct mv_http_exchange *x) {
   const struct mv_http_req *r = mv_http_request(x);
   const char *q = mv_http_query(x, "q");
-  char *body = mv_arena_printf(mv_http_arena(x), "%s|%s|%zu|%s|%s", r->method,
-                               r->path, r->body_len, q ? q : "-",
+  const char *im = mv_http_header(x, "if-match");
+  char *body = mv_arena_printf(mv_http_arena(x), "%s|%s|%zu|%s|%s|%s|%s",
+                               r->method, r->path, r->body_len, q ? q : "-",
                                mv_http_header(x, "x-request-id")
                                    ? mv_http_header(x, "x-request-id")
-                                   : "-");
+                                   : "-",
+                               r->remote, im ? im : "-");
   (void)ctx;
   mv_http_respond(x, 200, "text/plain", body, strlen(body));
 }
@@ -288,10 +290,11 @@ static void body_query_and_headers_reach_handler(void **state) {
   exchange(*state,
            REQ("PUT /echo/a%20b?q=x%26y+z&r=1 HTTP/1.1\r\nHost: x\r\n"
                "X-Request-Id: abc\r\nContent-Length: 5\r\n"
+               "If-Match: W/\"3\"\r\n"
                "Connection: close\r\n\r\nhello"),
            buf, sizeof(buf));
   assert_non_null(strstr(buf, "HTTP/1.1 200"));
-  assert_non_null(strstr(buf, "PUT|/echo/a b|5|x&y z|abc"));
+  assert_non_null(strstr(buf, "PUT|/echo/a b|5|x&y z|abc|127.0.0.1|W/\"3\""));
 }
 
 static void answer_posted_from_another_thread(void **state) {
