@@ -20,6 +20,8 @@ static const struct command commands[] = {
      "run the server (HTTP, WebSocket) on an embedded store"},
     {"demo", cmd_demo,
      "run the server with demo accounts and simulated patients"},
+    {"admin", cmd_admin,
+     "manage accounts, devices and the site key (server running or not)"},
     {"version", cmd_version, "print version and library versions"},
 };
 
