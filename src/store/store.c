@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The backend-independent half of the store: argument checks, the bounded
- * write queue, the one writer thread that commits writes in groups, the
- * callbacks, and the statistics exported as Prometheus text. Group commit
- * means one durable commit (one fsync) covers a whole batch; a batch closes
- * batch_delay_us after its first write was queued or when batch_max writes
+ * The backend-independent half of the store: the bounded queue, the one
+ * writer thread that commits queue items in groups, the callbacks, the keys
+ * held in memory (crypt.c) and the statistics exported as Prometheus text.
+ * A queue item is one write, one transaction (n writes, all or none) or one
+ * erasure, so all three are ordered with each other. Group commit means one
+ * durable commit (one fsync) covers a whole batch; a batch closes
+ * batch_delay_us after its first item was queued or when batch_max items
  * are waiting, whichever comes first, or at once when someone flushes or
- * closes. Backends (store_int.h) see only "apply these N writes in one
- * transaction".
+ * closes. Backends (store_int.h) see only "apply these N items in one
+ * transaction". Argument checks and the copying of writes are in item.c.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "mv_limits.h"
 #include "mv_log.h"
@@ -37,6 +41,7 @@ struct stats {
 struct mv_store {
   const struct mv_store_backend_ops *ops;
   struct mv_store_backend *be;
+  struct mv__crypt *crypt; /* keys; freed after the backend */
   const struct mv_clock *clock;
   unsigned batch_max, batch_delay_us, queue_cap;
 
@@ -62,97 +67,6 @@ struct mv_store {
   mv__store_commit_fn observer;
   void *observer_ctx;
 };
-
-/* ---- Validation and copying ------------------------------------------ */
-
-static bool valid_type(const char *t) {
-  size_t n = t ? strnlen(t, MV_LIMIT_TYPE_LEN + 1) : 0;
-  if (n == 0 || n > MV_LIMIT_TYPE_LEN)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = t[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9')))
-      return false;
-  }
-  return true;
-}
-
-/* FHIR id: [A-Za-z0-9\-\.]{1,64} */
-static bool valid_id(const char *id) {
-  size_t n = id ? strnlen(id, MV_LIMIT_ID_LEN + 1) : 0;
-  if (n == 0 || n > MV_LIMIT_ID_LEN)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = id[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9') || c == '-' || c == '.'))
-      return false;
-  }
-  return true;
-}
-
-static bool index_too_long(const char *v) {
-  return v && strnlen(v, MV__STORE_INDEX_MAX + 1) > MV__STORE_INDEX_MAX;
-}
-
-static int validate_write(const struct mv_store_write *w) {
-  if (w->op != MV_STORE_CREATE && w->op != MV_STORE_UPDATE &&
-      w->op != MV_STORE_DELETE)
-    return MV_EINVAL;
-  if (!valid_type(w->type) || !valid_id(w->id) || w->if_version < 0)
-    return MV_EINVAL;
-  if (w->op == MV_STORE_CREATE && w->if_version != 0)
-    return MV_EINVAL;
-  if (w->op != MV_STORE_DELETE) {
-    if (w->body_len > MV_LIMIT_STORE_RESOURCE_MAX)
-      return MV_ETOOBIG;
-    if (!w->body || w->body_len == 0)
-      return MV_EINVAL;
-  }
-  if (index_too_long(w->patient_id) || index_too_long(w->code) ||
-      index_too_long(w->status))
-    return MV_ETOOBIG;
-  return MV_OK;
-}
-
-/* Copy n bytes plus a NUL to *cursor and advance it. */
-static const char *put_str(char **cursor, const char *src, size_t n) {
-  char *dst = *cursor;
-  if (n)
-    memcpy(dst, src, n);
-  dst[n] = '\0';
-  *cursor = dst + n + 1;
-  return dst;
-}
-
-/* One allocation per write: the item, then every string it points to. */
-static struct mv__store_item *item_new(const struct mv_store_write *w) {
-  bool has_body = w->op != MV_STORE_DELETE;
-  size_t tl = strlen(w->type), il = strlen(w->id);
-  size_t bl = has_body ? w->body_len : 0;
-  size_t pl = w->patient_id ? strlen(w->patient_id) : 0;
-  size_t cl = w->code ? strlen(w->code) : 0;
-  size_t sl = w->status ? strlen(w->status) : 0;
-  size_t total =
-      sizeof(struct mv__store_item) + tl + il + bl + pl + cl + sl + 6;
-  struct mv__store_item *it = malloc(total);
-  if (!it)
-    return NULL;
-  memset(it, 0, sizeof(*it));
-  char *cur = (char *)(it + 1);
-  it->w.op = w->op;
-  it->w.if_version = w->if_version;
-  it->w.date_us = w->date_us;
-  it->w.type = put_str(&cur, w->type, tl);
-  it->w.id = put_str(&cur, w->id, il);
-  it->w.body = has_body ? put_str(&cur, w->body, bl) : NULL;
-  it->w.body_len = bl;
-  it->w.patient_id = w->patient_id ? put_str(&cur, w->patient_id, pl) : NULL;
-  it->w.code = w->code ? put_str(&cur, w->code, cl) : NULL;
-  it->w.status = w->status ? put_str(&cur, w->status, sl) : NULL;
-  return it;
-}
 
 /* ---- The writer thread --------------------------------------------------- */
 
@@ -201,7 +115,7 @@ static size_t take_batch(struct mv_store *s) {
   }
   size_t n = 0;
   while (s->head && n < s->batch_max) {
-    s->depth_bytes -= s->head->w.body_len;
+    s->depth_bytes -= s->head->bytes;
     s->batch[n++] = s->head;
     s->head = s->head->next;
   }
@@ -212,35 +126,80 @@ static size_t take_batch(struct mv_store *s) {
   return n;
 }
 
+/* Reset the out fields of the items before the backend fills them. */
+static void prepare_items(struct mv__store_item **b, size_t n, int64_t now) {
+  for (size_t i = 0; i < n; i++) {
+    b[i]->updated_us = now;
+    b[i]->status = MV_OK;
+    b[i]->failed_index = SIZE_MAX;
+    b[i]->erased = 0;
+    for (size_t k = 0; k < b[i]->n; k++) {
+      b[i]->ops[k].status = MV_OK;
+      memset(&b[i]->ops[k].res, 0, sizeof(b[i]->ops[k].res));
+    }
+  }
+}
+
+/* After a failed batch transaction: every item fails with rc. */
+static void fail_items(struct mv__store_item **b, size_t n, int rc) {
+  for (size_t i = 0; i < n; i++) {
+    b[i]->status = rc;
+    b[i]->failed_index = SIZE_MAX;
+    b[i]->erased = 0;
+    for (size_t k = 0; k < b[i]->n; k++) {
+      b[i]->ops[k].status = rc;
+      memset(&b[i]->ops[k].res, 0, sizeof(b[i]->ops[k].res));
+    }
+  }
+}
+
+static int item_status(const struct mv__store_item *it) {
+  return it->kind == MV__ITEM_WRITE ? it->ops[0].status : it->status;
+}
+
+static void item_callback(struct mv__store_item *it) {
+  switch (it->kind) {
+  case MV__ITEM_WRITE:
+    it->cb.write(it->ctx, it->ops[0].status, &it->ops[0].res);
+    break;
+  case MV__ITEM_TX: {
+    struct mv_store_result *res = mv__store_item_results(it);
+    for (size_t k = 0; k < it->n; k++)
+      res[k] = it->status == MV_OK ? it->ops[k].res
+                                   : (struct mv_store_result){0, 0, 0};
+    it->cb.tx(it->ctx, it->status, it->failed_index, res);
+    break;
+  }
+  case MV__ITEM_ERASE:
+    it->cb.erase(it->ctx, it->status, it->erased);
+    break;
+  }
+}
+
 static void run_batch(struct mv_store *s, size_t n) {
   struct mv__store_item **b = s->batch;
-  for (size_t i = 0; i < n; i++) {
-    b[i]->updated_us = mv_clock_now_us(s->clock);
-    b[i]->status = MV_OK;
-    memset(&b[i]->res, 0, sizeof(b[i]->res));
-  }
+  prepare_items(b, n, mv_clock_now_us(s->clock));
   int64_t t0 = mv_clock_mono_us(s->clock);
   pthread_mutex_lock(&s->write_mu);
   int rc = s->ops->write_batch(s->be, b, n);
   pthread_mutex_unlock(&s->write_mu);
   int64_t commit_us = mv_clock_mono_us(s->clock) - t0;
 
-  uint64_t errors = 0;
+  uint64_t errors = 0, writes = 0;
+  if (rc != MV_OK)
+    fail_items(b, n, rc);
   for (size_t i = 0; i < n; i++) {
-    if (rc != MV_OK) {
-      b[i]->status = rc;
-      memset(&b[i]->res, 0, sizeof(b[i]->res));
-    }
-    if (b[i]->status != MV_OK)
+    writes += b[i]->n;
+    if (item_status(b[i]) != MV_OK)
       errors++;
   }
   if (rc != MV_OK)
-    MV_LOG_ERROR("store", "batch of %zu writes failed: %s", n, mv_err_name(rc));
+    MV_LOG_ERROR("store", "batch of %zu items failed: %s", n, mv_err_name(rc));
   if (s->observer)
     s->observer(s->observer_ctx, n, commit_us);
   /* Statistics first, so whoever a callback acknowledges sees them. */
   pthread_mutex_lock(&s->mu);
-  s->stats.writes += n;
+  s->stats.writes += writes;
   s->stats.batches++;
   s->stats.errors += errors;
   mv_hist_observe(&s->stats.batch_size, (double)n);
@@ -250,7 +209,7 @@ static void run_batch(struct mv_store *s, size_t n) {
   /* Callbacks run after the commit, outside every lock, so they may submit
    * more writes or read. */
   for (size_t i = 0; i < n; i++) {
-    b[i]->cb(b[i]->ctx, b[i]->status, &b[i]->res);
+    item_callback(b[i]);
     free(b[i]);
     b[i] = NULL;
   }
@@ -323,6 +282,7 @@ static void store_free(struct mv_store *s) {
     return;
   if (s->be)
     s->ops->close(s->be);
+  mv__crypt_free(s->crypt);
   if (s->sync_init) {
     pthread_cond_destroy(&s->done_cv);
     pthread_cond_destroy(&s->work_cv);
@@ -337,6 +297,7 @@ int mv_store_open(const struct mv_store_opts *opts, struct mv_store **out_store,
                   struct mv_diag *diag) {
   struct mv_store *s = NULL;
   const char *loc = NULL;
+  char key_path[MV_LIMIT_PATH_MAX];
   int rc;
   if (!opts || !out_store)
     return mv_diag_set(diag, MV_EINVAL, "mv_store_open: missing argument");
@@ -363,7 +324,29 @@ int mv_store_open(const struct mv_store_opts *opts, struct mv_store **out_store,
     mv_diag_set(diag, rc, "mv_store_open: cannot create locks");
     goto out;
   }
-  if ((rc = s->ops->open(loc, s->clock, &s->be, diag)) != MV_OK)
+  if (sodium_init() < 0) {
+    rc = mv_diag_set(diag, MV_ECRYPTO, "cannot initialise libsodium");
+    goto out;
+  }
+  if (opts->key_file) {
+    if (!*opts->key_file ||
+        strnlen(opts->key_file, MV_LIMIT_PATH_MAX) >= MV_LIMIT_PATH_MAX) {
+      rc = mv_diag_set(diag, MV_EINVAL, "bad site key file path");
+      goto out;
+    }
+    snprintf(key_path, sizeof(key_path), "%s", opts->key_file);
+  } else {
+    int w = snprintf(key_path, sizeof(key_path), "%s/site.key", loc);
+    if (w < 0 || (size_t)w >= sizeof(key_path)) {
+      rc = mv_diag_set(diag, MV_EINVAL, "store directory path is too long");
+      goto out;
+    }
+  }
+  if ((rc = mv__crypt_new(key_path, MV__KEY_CACHE_MAX, &s->crypt)) != MV_OK) {
+    mv_diag_set(diag, rc, "mv_store_open: cannot set up key storage");
+    goto out;
+  }
+  if ((rc = s->ops->open(loc, s->clock, s->crypt, &s->be, diag)) != MV_OK)
     goto out;
   if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
     rc = mv_diag_set(diag, MV_ENOMEM, "cannot start the store writer thread");
@@ -414,24 +397,14 @@ static bool on_writer_thread(struct mv_store *s) {
   return s->writer_started && pthread_equal(pthread_self(), s->writer);
 }
 
-int mv_store_submit(struct mv_store *s, const struct mv_store_write *w,
-                    mv_store_done_fn cb, void *ctx) {
-  if (!s || !w || !cb)
-    return MV_EINVAL;
-  int rc = validate_write(w);
-  if (rc != MV_OK)
-    return rc;
-  struct mv__store_item *it = item_new(w);
-  if (!it)
-    return MV_ENOMEM;
-  it->cb = cb;
-  it->ctx = ctx;
-
+/* Queue an item (taken: freed here on error). */
+static int enqueue(struct mv_store *s, struct mv__store_item *it) {
+  int rc = MV_OK;
   pthread_mutex_lock(&s->mu);
   if (s->closing) {
     rc = MV_ECLOSED;
   } else if (s->depth >= s->queue_cap ||
-             s->depth_bytes + it->w.body_len > MV_LIMIT_STORE_QUEUE_BYTES) {
+             s->depth_bytes + it->bytes > MV_LIMIT_STORE_QUEUE_BYTES) {
     rc = MV_EBUSY;
   } else {
     it->enq_mono_us = mv_clock_mono_us(s->clock);
@@ -441,7 +414,7 @@ int mv_store_submit(struct mv_store *s, const struct mv_store_write *w,
       s->head = it;
     s->tail = it;
     s->depth++;
-    s->depth_bytes += it->w.body_len;
+    s->depth_bytes += it->bytes;
     s->submitted++;
     /* Wake the writer only when a batch opens or fills; in between it
      * sleeps until the batch deadline. */
@@ -454,21 +427,89 @@ int mv_store_submit(struct mv_store *s, const struct mv_store_write *w,
   return rc;
 }
 
+int mv_store_submit(struct mv_store *s, const struct mv_store_write *w,
+                    mv_store_done_fn cb, void *ctx) {
+  if (!s || !w || !cb)
+    return MV_EINVAL;
+  int rc = mv__store_validate_write(w);
+  if (rc != MV_OK)
+    return rc;
+  struct mv__store_item *it = mv__store_item_new(MV__ITEM_WRITE, w, 1, NULL);
+  if (!it)
+    return MV_ENOMEM;
+  it->cb.write = cb;
+  it->ctx = ctx;
+  return enqueue(s, it);
+}
+
+int mv_store_submit_tx(struct mv_store *s, const struct mv_store_write *ws,
+                       size_t n, mv_store_tx_done_fn cb, void *ctx) {
+  if (!s || !ws || !cb || n == 0)
+    return MV_EINVAL;
+  if (n > MV_STORE_TX_MAX)
+    return MV_ETOOBIG;
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    int rc = mv__store_validate_write(&ws[i]);
+    if (rc != MV_OK)
+      return rc;
+    bytes += ws[i].op != MV_STORE_DELETE ? ws[i].body_len : 0;
+    if (bytes > MV_LIMIT_STORE_QUEUE_BYTES)
+      return MV_ETOOBIG;
+  }
+  struct mv__store_item *it = mv__store_item_new(MV__ITEM_TX, ws, n, NULL);
+  if (!it)
+    return MV_ENOMEM;
+  it->cb.tx = cb;
+  it->ctx = ctx;
+  return enqueue(s, it);
+}
+
+/* A caller waiting on the writer for one item. */
 struct sync_wait {
   struct mv_store *s;
   bool done;
   int status;
-  struct mv_store_result res;
+  struct mv_store_result res;  /* a single write */
+  struct mv_store_result *out; /* a transaction's results (n), or NULL */
+  size_t n, failed_index;
+  int64_t erased;
 };
+
+static void sync_finish(struct sync_wait *sw, int status) {
+  pthread_mutex_lock(&sw->s->mu);
+  sw->status = status;
+  sw->done = true;
+  pthread_cond_broadcast(&sw->s->done_cv);
+  pthread_mutex_unlock(&sw->s->mu);
+}
 
 static void sync_done(void *ctx, int status,
                       const struct mv_store_result *res) {
   struct sync_wait *sw = ctx;
-  pthread_mutex_lock(&sw->s->mu);
-  sw->status = status;
   sw->res = *res;
-  sw->done = true;
-  pthread_cond_broadcast(&sw->s->done_cv);
+  sync_finish(sw, status);
+}
+
+static void sync_tx_done(void *ctx, int status, size_t failed_index,
+                         const struct mv_store_result *results) {
+  struct sync_wait *sw = ctx;
+  if (status == MV_OK && sw->out)
+    memcpy(sw->out, results, sw->n * sizeof(*results));
+  sw->failed_index = failed_index;
+  sync_finish(sw, status);
+}
+
+static void sync_erase_done(void *ctx, int status, int64_t records) {
+  struct sync_wait *sw = ctx;
+  sw->erased = records;
+  sync_finish(sw, status);
+}
+
+static void sync_wait(struct sync_wait *sw) {
+  pthread_mutex_lock(&sw->s->mu);
+  while (!sw->done)
+    pthread_cond_wait(&sw->s->done_cv, &sw->s->mu);
   pthread_mutex_unlock(&sw->s->mu);
 }
 
@@ -482,12 +523,44 @@ int mv_store_write_sync(struct mv_store *s, const struct mv_store_write *w,
   int rc = mv_store_submit(s, w, sync_done, &sw);
   if (rc != MV_OK)
     return rc;
-  pthread_mutex_lock(&s->mu);
-  while (!sw.done)
-    pthread_cond_wait(&s->done_cv, &s->mu);
-  pthread_mutex_unlock(&s->mu);
+  sync_wait(&sw);
   if (sw.status == MV_OK && out_res)
     *out_res = sw.res;
+  return sw.status;
+}
+
+int mv_store_write_tx_sync(struct mv_store *s, const struct mv_store_write *ws,
+                           size_t n, struct mv_store_result *out_results,
+                           size_t *out_failed_index) {
+  struct sync_wait sw = {.s = s, .out = out_results, .n = n};
+  if (!s || on_writer_thread(s))
+    return MV_EINVAL;
+  int rc = mv_store_submit_tx(s, ws, n, sync_tx_done, &sw);
+  if (rc != MV_OK)
+    return rc;
+  sync_wait(&sw);
+  if (out_failed_index)
+    *out_failed_index = sw.failed_index;
+  return sw.status;
+}
+
+int mv_store_erase_patient(struct mv_store *s, const char *patient_id,
+                           int64_t *out_records) {
+  struct sync_wait sw = {.s = s};
+  if (!s || !mv__store_valid_id(patient_id) || on_writer_thread(s))
+    return MV_EINVAL;
+  struct mv__store_item *it =
+      mv__store_item_new(MV__ITEM_ERASE, NULL, 0, patient_id);
+  if (!it)
+    return MV_ENOMEM;
+  it->cb.erase = sync_erase_done;
+  it->ctx = &sw;
+  int rc = enqueue(s, it);
+  if (rc != MV_OK)
+    return rc;
+  sync_wait(&sw);
+  if (sw.status == MV_OK && out_records)
+    *out_records = sw.erased;
   return sw.status;
 }
 
@@ -522,34 +595,119 @@ void mv_store_record_release(struct mv_store_record *r) {
 
 int mv_store_read(struct mv_store *s, const char *type, const char *id,
                   int64_t version, struct mv_store_record *out_rec) {
-  if (!s || !out_rec || !valid_type(type) || !valid_id(id) || version < 0)
+  if (!s || !out_rec || !mv__store_valid_type(type) ||
+      !mv__store_valid_id(id) || version < 0)
     return MV_EINVAL;
   return s->ops->read(s->be, type, id, version, out_rec);
 }
 
 int mv_store_history(struct mv_store *s, const char *type, const char *id,
                      unsigned limit, mv_store_visit_fn fn, void *ctx) {
-  if (!s || !fn || !valid_type(type) || !valid_id(id))
+  if (!s || !fn || !mv__store_valid_type(type) || !mv__store_valid_id(id))
     return MV_EINVAL;
   return s->ops->history(s->be, type, id, limit, fn, ctx);
 }
 
 int mv_store_count(struct mv_store *s, const char *type, int64_t *out_count) {
-  if (!s || !out_count || !valid_type(type))
+  if (!s || !out_count || !mv__store_valid_type(type))
     return MV_EINVAL;
   return s->ops->count(s->be, type, out_count);
 }
 
-/* A fixed-size field must hold a NUL-terminated string of 1..size-1 bytes. */
-static bool field_ok(const char *f, size_t size) {
-  size_t n = strnlen(f, size);
-  return n > 0 && n < size;
+/* ---- Search ------------------------------------------------------------- */
+
+int mv_store_search(struct mv_store *s, const struct mv_store_query *q,
+                    mv_store_search_fn fn, void *ctx, int64_t *out_total) {
+  if (!s || !q || !fn)
+    return MV_EINVAL;
+  int rc = mv__store_validate_query(q);
+  if (rc != MV_OK)
+    return rc;
+  return s->ops->search(s->be, q, fn, ctx, out_total);
+}
+
+int mv_store_history_type(struct mv_store *s, const char *type,
+                          int64_t since_us, unsigned limit, unsigned offset,
+                          mv_store_search_fn fn, void *ctx,
+                          int64_t *out_total) {
+  if (!s || !fn || !mv__store_valid_type(type) ||
+      limit > MV_STORE_QUERY_LIMIT_MAX)
+    return MV_EINVAL;
+  return s->ops->history_type(s->be, type, since_us, limit, offset, fn, ctx,
+                              out_total);
+}
+
+/* ---- Keys ----------------------------------------------------------------- */
+
+static int rotate(struct mv_store *s, int steps, struct mv_diag *diag) {
+  pthread_mutex_lock(&s->write_mu);
+  int rc = s->ops->rotate(s->be, steps, diag);
+  pthread_mutex_unlock(&s->write_mu);
+  return rc;
+}
+
+int mv_store_rotate_site_key(struct mv_store *s, struct mv_diag *diag) {
+  if (!s)
+    return mv_diag_set(diag, MV_EINVAL, "mv_store_rotate_site_key: no store");
+  int rc = rotate(s, 3, diag);
+  if (rc == MV_OK)
+    MV_LOG_INFO("store", "site key rotated");
+  return rc;
+}
+
+int mv__store_rotate_partial(struct mv_store *s, int steps,
+                             struct mv_diag *diag) {
+  return rotate(s, steps, diag);
+}
+
+int mv_store_derive_key(struct mv_store *s, uint64_t subkey_id,
+                        const char ctx8[8], uint8_t out[32]) {
+  if (!s || !ctx8 || !out)
+    return MV_EINVAL;
+  return mv__crypt_derive(s->crypt, subkey_id, ctx8, out);
+}
+
+size_t mv__store_key_cache_size(struct mv_store *s) {
+  return mv__crypt_cache_size(s->crypt);
+}
+
+/* ---- Bulk loading (benchmarks) ---------------------------------------- */
+
+int mv__store_write_bulk(struct mv_store *s, const struct mv_store_write *ws,
+                         size_t n, int *out_status) {
+  struct mv__store_item **items = NULL;
+  size_t made = 0;
+  int rc = MV_OK;
+  if (!s || !ws || n == 0 || n > MV__STORE_BULK_MAX)
+    return MV_EINVAL;
+  items = calloc(n, sizeof(*items));
+  if (!items)
+    return MV_ENOMEM;
+  for (; made < n; made++) {
+    if ((rc = mv__store_validate_write(&ws[made])) != MV_OK)
+      goto out;
+    if (!(items[made] =
+              mv__store_item_new(MV__ITEM_WRITE, &ws[made], 1, NULL))) {
+      rc = MV_ENOMEM;
+      goto out;
+    }
+  }
+  prepare_items(items, n, mv_clock_now_us(s->clock));
+  pthread_mutex_lock(&s->write_mu);
+  rc = s->ops->write_batch(s->be, items, n);
+  pthread_mutex_unlock(&s->write_mu);
+  if (rc == MV_OK && out_status)
+    for (size_t i = 0; i < n; i++)
+      out_status[i] = items[i]->ops[0].status;
+out:
+  for (size_t i = 0; i < made; i++)
+    free(items[i]);
+  free(items);
+  return rc;
 }
 
 int mv_store_user_put(struct mv_store *s, const struct mv_store_user *u) {
-  if (!s || !u || !field_ok(u->username, sizeof(u->username)) ||
-      !field_ok(u->role, sizeof(u->role)) ||
-      !field_ok(u->pw_hash, sizeof(u->pw_hash)))
+  if (!s || !u || !mv__store_user_ok(u))
     return MV_EINVAL;
   int64_t now = mv_clock_now_us(s->clock);
   pthread_mutex_lock(&s->write_mu);
@@ -561,9 +719,15 @@ int mv_store_user_put(struct mv_store *s, const struct mv_store_user *u) {
 int mv_store_user_get(struct mv_store *s, const char *username,
                       struct mv_store_user *out_user) {
   if (!s || !out_user || !username ||
-      !field_ok(username, sizeof(out_user->username)))
+      !mv__store_field_ok(username, sizeof(out_user->username)))
     return MV_EINVAL;
   return s->ops->user_get(s->be, username, out_user);
+}
+
+int mv_store_user_list(struct mv_store *s, mv_store_user_fn fn, void *ctx) {
+  if (!s || !fn)
+    return MV_EINVAL;
+  return s->ops->user_list(s->be, fn, ctx);
 }
 
 /* ---- Metrics ----------------------------------------------------------------
