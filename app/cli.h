@@ -39,6 +39,7 @@ void cli_apply_logging(const struct mv_config *cfg);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
 
 /* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
  * is called once the server is listening, before the ready line is printed.
@@ -46,10 +47,12 @@ int cmd_version(int argc, char **argv);
 struct mv_server;
 struct mv_store;
 struct mv_pool;
+struct mv_api;
 struct cli_env {
   struct mv_server *srv;
   struct mv_store *store;
   struct mv_pool *pool;
+  struct mv_api *api; /* the FHIR API; mv_api_ingest for server-side writes */
   const struct mv_config *cfg;
 };
 typedef int (*cli_ready_fn)(void *ctx, const struct cli_env *env);

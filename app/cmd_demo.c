@@ -23,6 +23,7 @@
 #include "mv_pool.h"
 #include "mv_rand.h"
 #include "mv_sig.h"
+#include "mv_api.h"
 #include "mv_store.h"
 
 #define DEMO_MAX_PATIENTS 1000
@@ -35,11 +36,11 @@ static const char demo_summary[] =
 
 /* Demo accounts: fixed, documented, for a local demo only. */
 static const struct {
-  const char *user, *role, *password;
+  const char *user, *role, *password, *fhir_id;
 } demo_users[] = {
-    {"clinician", "clinician", "demo-clinician"},
-    {"patient", "patient", "demo-patient"},
-    {"admin", "admin", "demo-admin"},
+    {"clinician", "clinician", "demo-clinician", "demo-clinician"},
+    {"patient", "patient", "demo-patient", "demo-p1"},
+    {"admin", "admin", "demo-admin", ""},
 };
 
 static const char *const given_names[] = {"Alex",   "Mei", "Sam",   "Lin",
@@ -57,6 +58,7 @@ struct demo_patient {
 struct demo {
   struct mv_server *srv;
   struct mv_store *store;
+  struct mv_api *api;
   uv_timer_t timer;
   bool timer_started;
   unsigned n;
@@ -117,6 +119,7 @@ static int ensure_users(struct mv_store *store, struct mv_pool *pool) {
     memset(&j->u, 0, sizeof(j->u));
     snprintf(j->u.username, sizeof(j->u.username), "%s", demo_users[i].user);
     snprintf(j->u.role, sizeof(j->u.role), "%s", demo_users[i].role);
+    snprintf(j->u.fhir_id, sizeof(j->u.fhir_id), "%s", demo_users[i].fhir_id);
     j->password = demo_users[i].password;
     if ((rc = mv_pool_submit(pool, hash_job, j)) != MV_OK)
       goto out;
@@ -134,9 +137,33 @@ out:
   return rc;
 }
 
-static int put_patient(struct mv_store *store, const struct demo_patient *p,
+static int ingest(struct mv_api *api, const char *body, int n) {
+  struct mv_diag d;
+  char msg[256];
+  mv_diag_clear(&d);
+  if (n <= 0)
+    return MV_ETOOBIG;
+  int rc = mv_api_ingest_sync(api, body, (size_t)n, NULL, NULL, &d);
+  if (rc != MV_OK)
+    fprintf(stderr, "medverse demo: %s\n",
+            mv_diag_format(&d, msg, sizeof(msg)));
+  return rc;
+}
+
+/* The demo clinician's Practitioner resource. */
+static int put_clinician(struct mv_api *api) {
+  static const char body[] =
+      "{\"resourceType\":\"Practitioner\",\"id\":\"demo-clinician\","
+      "\"active\":true,\"identifier\":[{\"system\":\"urn:medverse:username\","
+      "\"value\":\"clinician\"}],\"name\":[{\"family\":\"Demo\","
+      "\"given\":[\"Clinician\"]}]}";
+  return ingest(api, body, (int)sizeof(body) - 1);
+}
+
+/* A synthetic Patient and the CareTeam that puts the demo clinician on it. */
+static int put_patient(struct mv_api *api, const struct demo_patient *p,
                        unsigned i) {
-  char body[512];
+  char body[768];
   int n = snprintf(
       body, sizeof(body),
       "{\"resourceType\":\"Patient\",\"id\":\"%s\",\"active\":true,"
@@ -147,14 +174,16 @@ static int put_patient(struct mv_store *store, const struct demo_patient *p,
       p->id, family_names[i % MV_ARRAY_LEN(family_names)],
       given_names[i % MV_ARRAY_LEN(given_names)], i % 2 ? "female" : "male",
       1940 + (int)(i * 7 % 60), 1 + (int)(i % 9), (int)(i % 10));
-  struct mv_store_write w = {.op = MV_STORE_UPDATE,
-                             .type = "Patient",
-                             .id = p->id,
-                             .body = body,
-                             .body_len = (size_t)n,
-                             .patient_id = p->id,
-                             .date_us = MV_STORE_NO_DATE};
-  return mv_store_write_sync(store, &w, NULL);
+  int rc = ingest(api, body, n < (int)sizeof(body) ? n : -1);
+  if (rc != MV_OK)
+    return rc;
+  n = snprintf(body, sizeof(body),
+               "{\"resourceType\":\"CareTeam\",\"id\":\"demo-ct-%s\","
+               "\"status\":\"active\",\"subject\":{\"reference\":"
+               "\"Patient/%s\"},\"participant\":[{\"member\":{\"reference\":"
+               "\"Practitioner/demo-clinician\"}}]}",
+               p->id, p->id);
+  return ingest(api, body, n < (int)sizeof(body) ? n : -1);
 }
 
 static void publish_tick(void *arg) {
@@ -168,7 +197,7 @@ static void publish_tick(void *arg) {
 }
 
 /* Store writer thread: the last durable write of a tick hands it to the loop. */
-static void obs_done(void *ctx, int status, const struct mv_store_result *res) {
+static void obs_done(void *ctx, int status, const struct mv_api_result *res) {
   (void)res;
   struct tick *t = ctx;
   if (status != MV_OK) {
@@ -181,21 +210,28 @@ static void obs_done(void *ctx, int status, const struct mv_store_result *res) {
   }
 }
 
-/* The FHIR vital-signs Observation for one reading. */
-static int obs_json(char *out, size_t cap, const char *id, const char *pid,
-                    const char *when, const char *loinc, const char *display,
+/* The FHIR vital-signs Observation for one reading. SpO2 carries both
+ * LOINC codes the R4 oxygen-saturation profile names (59408-5 for pulse
+ * oximetry, 2708-6 for the profile's required code). */
+static int obs_json(char *out, size_t cap, const char *pid, const char *when,
+                    const char *loinc, const char *display,
                     const char *value_json) {
+  bool spo2 = strcmp(loinc, "59408-5") == 0;
   int n = snprintf(
       out, cap,
-      "{\"resourceType\":\"Observation\",\"id\":\"%s\",\"status\":\"final\","
+      "{\"resourceType\":\"Observation\",\"status\":\"final\","
       "\"category\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/"
       "CodeSystem/observation-category\",\"code\":\"vital-signs\","
       "\"display\":\"Vital Signs\"}]}],"
       "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"%s\","
-      "\"display\":\"%s\"}],\"text\":\"%s\"},"
+      "\"display\":\"%s\"}%s],\"text\":\"%s\"},"
       "\"subject\":{\"reference\":\"Patient/%s\"},"
       "\"effectiveDateTime\":\"%s\",%s}",
-      id, loinc, display, display, pid, when, value_json);
+      loinc, display,
+      spo2 ? ",{\"system\":\"http://loinc.org\",\"code\":\"2708-6\","
+             "\"display\":\"Oxygen saturation in Arterial blood\"}"
+           : "",
+      display, pid, when, value_json);
   return n > 0 && (size_t)n < cap ? n : -1;
 }
 
@@ -246,25 +282,18 @@ static int submit_patient(struct demo *dm, struct demo_patient *p,
       quantity(obs[4].value, sizeof(obs[4].value), v->temp_c, 1, "Cel"))
     return 0;
   int queued = 0;
+  (void)now_us;
   for (int i = 0; i < OBS_PER_TICK; i++) {
-    char id[37], body[2048], code[32];
-    if (mv_uuid4(id) != MV_OK)
-      break;
-    int n = obs_json(body, sizeof(body), id, p->id, when, obs[i].loinc,
+    char body[2048];
+    int n = obs_json(body, sizeof(body), p->id, when, obs[i].loinc,
                      obs[i].display, obs[i].value);
     if (n < 0)
       break;
-    snprintf(code, sizeof(code), "http://loinc.org|%s", obs[i].loinc);
-    struct mv_store_write w = {.op = MV_STORE_CREATE,
-                               .type = "Observation",
-                               .id = id,
-                               .body = body,
-                               .body_len = (size_t)n,
-                               .patient_id = p->id,
-                               .code = code,
-                               .date_us = now_us,
-                               .status = "final"};
-    if (mv_store_submit(dm->store, &w, obs_done, t) != MV_OK)
+    /* Validated, indexed, encrypted and audited like an API create. The
+     * reads this does (does the Patient exist) take microseconds, so the
+     * demo's timer can call it on the loop thread. */
+    if (mv_api_ingest(dm->api, body, (size_t)n, NULL, obs_done, t, NULL) !=
+        MV_OK)
       break;
     queued++;
   }
@@ -346,6 +375,7 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
   int rc;
   dm->srv = srv;
   dm->store = store;
+  dm->api = env->api;
   dm->n = cfg->demo_patients;
   dm->interval_s = cfg->demo_interval_ms / 1000.0;
   if ((rc = ensure_users(store, env->pool)) != MV_OK) {
@@ -353,6 +383,8 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
             mv_strerror(rc));
     return rc;
   }
+  if ((rc = put_clinician(env->api)) != MV_OK)
+    return rc;
   dm->patients = calloc(dm->n ? dm->n : 1, sizeof(*dm->patients));
   if (!dm->patients)
     return MV_ENOMEM;
@@ -367,7 +399,7 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
                  : i % 5 == 3 ? MV_SIG_PROFILE_HYPOXIC
                               : MV_SIG_PROFILE_STABLE;
     mv_sig_vitals_sim_init(&p->sim, 1000 + i, p->profile);
-    if ((rc = put_patient(store, p, i)) != MV_OK) {
+    if ((rc = put_patient(env->api, p, i)) != MV_OK) {
       fprintf(stderr, "medverse demo: cannot store demo patients: %s\n",
               mv_strerror(rc));
       return rc;

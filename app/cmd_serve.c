@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "mv_api.h"
 #include "mv_log.h"
 #include "mv_net.h"
 #include "mv_pool.h"
@@ -60,12 +61,14 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
   struct mv_store *store = NULL;
   struct mv_server *srv = NULL;
   struct mv_pool *pool = NULL;
+  struct mv_api *api = NULL;
   struct mv_diag d;
   char msg[512];
   int code = 1, rc;
 
   struct mv_store_opts so = {
       .url = cfg->data_dir,
+      .key_file = cfg->site_key_file[0] ? cfg->site_key_file : NULL,
       .batch_max = cfg->store_batch_max,
       .batch_delay_us = cfg->store_batch_delay_us,
   };
@@ -107,7 +110,23 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
     fprintf(stderr, "medverse: %s\n", mv_strerror(rc));
     goto out;
   }
-  struct cli_env env = {.srv = srv, .store = store, .pool = pool, .cfg = cfg};
+  {
+    char base[512];
+    bool v6h = strchr(cfg->listen_host, ':') != NULL;
+    snprintf(base, sizeof(base), "%s://%s%s%s:%d", cli_scheme(cfg),
+             v6h ? "[" : "", cfg->listen_host, v6h ? "]" : "",
+             mv_server_port(srv));
+    struct mv_api_opts ao = {
+        .srv = srv, .store = store, .pool = pool, .base_url = base};
+    mv_diag_clear(&d);
+    if ((rc = mv_api_new(&ao, &api, &d)) != MV_OK) {
+      fprintf(stderr, "medverse: cannot start the FHIR API: %s\n",
+              mv_diag_format(&d, msg, sizeof(msg)));
+      goto out;
+    }
+  }
+  struct cli_env env = {
+      .srv = srv, .store = store, .pool = pool, .api = api, .cfg = cfg};
   if (ready && (rc = ready(ctx, &env)) != MV_OK)
     goto out;
 
@@ -127,6 +146,7 @@ out:
   mv_pool_free(pool);    /* finishes queued CPU jobs */
   mv_store_close(store); /* commits everything queued */
   mv_server_free(srv);
+  mv_api_free(api);
   if (code == 0)
     MV_LOG_INFO("app", "stopped cleanly");
   return code;

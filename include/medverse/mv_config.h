@@ -19,21 +19,24 @@
 /* One field per configuration key (named in the comment); defaults are
  * set by mv_config_init() and listed in docs/OPERATIONS.md. */
 struct mv_config {
-  char listen_host[256];            /* listen (host part); 127.0.0.1 */
-  int listen_port;                  /* listen (port part); 0 = any free */
-  char data_dir[MV_LIMIT_PATH_MAX]; /* data-dir; "./var" */
-  char web_root[MV_LIMIT_PATH_MAX]; /* web-root; "./web" */
-  enum mv_log_level log_level;      /* log-level; info */
-  bool log_json;                    /* log-json; false */
-  unsigned store_batch_max;         /* store-batch-max */
-  unsigned store_batch_delay_us;    /* store-batch-delay-us */
-  unsigned workers;                 /* workers; 2 */
-  size_t http_body_max;             /* http-body-max */
-  unsigned ws_queue_msgs;           /* ws-queue-msgs */
-  char tls_cert[MV_LIMIT_PATH_MAX]; /* tls-cert; "" = plain HTTP */
-  char tls_key[MV_LIMIT_PATH_MAX];  /* tls-key; "" = none */
-  unsigned demo_patients;           /* demo-patients; 5 */
-  unsigned demo_interval_ms;        /* demo-interval-ms; 1000 */
+  char listen_host[256];                 /* listen (host part); 127.0.0.1 */
+  int listen_port;                       /* listen (port part); 0 = any free */
+  char data_dir[MV_LIMIT_PATH_MAX];      /* data-dir; "./var" */
+  char web_root[MV_LIMIT_PATH_MAX];      /* web-root; "./web" */
+  enum mv_log_level log_level;           /* log-level; info */
+  bool log_json;                         /* log-json; false */
+  unsigned store_batch_max;              /* store-batch-max */
+  unsigned store_batch_delay_us;         /* store-batch-delay-us */
+  unsigned workers;                      /* workers; 2 */
+  size_t http_body_max;                  /* http-body-max */
+  unsigned ws_queue_msgs;                /* ws-queue-msgs */
+  char tls_cert[MV_LIMIT_PATH_MAX];      /* tls-cert; "" = plain HTTP */
+  char tls_key[MV_LIMIT_PATH_MAX];       /* tls-key; "" = none */
+  char public_url[MV_LIMIT_PATH_MAX];    /* public-url; "" = listen address */
+  char site_key_file[MV_LIMIT_PATH_MAX]; /* site-key-file; "" = DATA/site.key */
+  unsigned token_ttl_s;                  /* token-ttl-s; 3600 */
+  unsigned demo_patients;                /* demo-patients; 5 */
+  unsigned demo_interval_ms;             /* demo-interval-ms; 1000 */
 };
 
 /* Fill with the built-in defaults. */

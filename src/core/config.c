@@ -64,6 +64,14 @@ static const struct key_def keys[] = {
      "PEM certificate chain; with tls-key, serve HTTPS and WSS (empty: off)"},
     {"tls-key", K_OPT_PATH, FIELD(tls_key), 0, 0,
      "PEM private key for tls-cert (empty: off)"},
+    {"public-url", K_OPT_PATH, FIELD(public_url), 0, 0,
+     "URL clients reach the server at, for Location headers and links, e.g. "
+     "https://care.example.org (empty: http(s)://listen address)"},
+    {"site-key-file", K_OPT_PATH, FIELD(site_key_file), 0, 0,
+     "file holding the site key that wraps patient keys; keep it out of "
+     "database backups (empty: DATA-DIR/site.key)"},
+    {"token-ttl-s", K_UINT, FIELD(token_ttl_s), 60, 604800,
+     "lifetime of access tokens in seconds (60..604800)"},
     {"demo-patients", K_UINT, FIELD(demo_patients), 0, 1000,
      "simulated patients in demo mode (0..1000)"},
     {"demo-interval-ms", K_UINT, FIELD(demo_interval_ms), 10, 3600000,
@@ -85,6 +93,7 @@ void mv_config_init(struct mv_config *c) {
   c->workers = 2;
   c->http_body_max = MV_LIMIT_HTTP_BODY_MAX;
   c->ws_queue_msgs = MV_LIMIT_WS_QUEUE_MSGS;
+  c->token_ttl_s = 3600;
   c->demo_patients = 5;
   c->demo_interval_ms = 1000;
 }

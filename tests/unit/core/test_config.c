@@ -620,6 +620,9 @@ static void config_each_lists_every_key(void **state) {
                                          "ws-queue-msgs",
                                          "tls-cert",
                                          "tls-key",
+                                         "public-url",
+                                         "site-key-file",
+                                         "token-ttl-s",
                                          "demo-patients",
                                          "demo-interval-ms"};
   struct mv_config c;

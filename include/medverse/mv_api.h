@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The clinical-records service: the FHIR R4 REST API under /fhir and the
+ * token endpoint /auth/token, mounted on a server. It joins the modules:
+ * fhir (validation, search parsing, Bundles), auth (tokens, the access
+ * policy), store (durable, encrypted records) and net (HTTP). Requests are
+ * handled on the worker pool; answers go back to the loop thread, and a write
+ * is acknowledged only after its group commit is durable. Every access to
+ * clinical data writes an AuditEvent.
+ */
+#ifndef MV_API_H
+#define MV_API_H
+
+#include "mv_clock.h"
+#include "mv_err.h"
+
+struct mv_api;
+struct mv_server;
+struct mv_store;
+struct mv_pool;
+
+struct mv_api_opts {
+  struct mv_server *srv;        /* borrowed for the api's life */
+  struct mv_store *store;       /* borrowed for the api's life */
+  struct mv_pool *pool;         /* borrowed; runs the request work */
+  const struct mv_clock *clock; /* borrowed; NULL = system clock */
+  /* Public base URL of the server ("http://127.0.0.1:8080"), used in
+   * Location headers, fullUrl and paging links. Copied. */
+  const char *base_url;
+  unsigned token_ttl_s; /* access token lifetime; 0 = 3600 */
+  /* Failed logins per account or address within the window before 429;
+   * 0 = 5 failures per 60 s. */
+  unsigned login_max_failures;
+  unsigned login_window_s;
+};
+
+/* Register the routes on opts->srv (before mv_server_run). Returned, caller
+ * frees with mv_api_free() after the server stopped. */
+MV_API MV_NODISCARD int mv_api_new(const struct mv_api_opts *opts,
+                                   struct mv_api **out_api,
+                                   struct mv_diag *diag);
+/* Accepts NULL. The server must not run any more. */
+MV_API void mv_api_free(struct mv_api *api);
+
+/*
+ * Server-side writes (simulators now; device ingestion front doors later):
+ * the same path as an API create or update — validation, reference checks,
+ * indexing, encryption under the patient's key, and an AuditEvent in the
+ * same transaction — without HTTP. `json` is one resource (JSON text, len
+ * bytes, copied); an absent id is assigned (create), a given id is written
+ * as an update. actor (copied; NULL = the server itself) is the reference
+ * the AuditEvent names, e.g. "Device/monitor-7".
+ */
+struct mv_api_result {
+  char id[65];        /* the resource id */
+  int64_t version;    /* its new version */
+  int64_t updated_us; /* meta.lastUpdated */
+};
+/* Called exactly once on the store's writer thread when the write is
+ * durable (MV_OK) or failed; r is borrowed for the call. Keep it short. */
+typedef void (*mv_api_done_fn)(void *ctx, int status,
+                               const struct mv_api_result *r);
+/* Queue a write. On MV_OK cb will be called; on error it never is and
+ * diag (may be NULL) names the failing element (MV_EINVAL / MV_EINVALID
+ * for invalid content with diag->path the FHIRPath, MV_EPARSE, MV_EBUSY,
+ * MV_ECLOSED, MV_ETOOBIG). May block briefly on the store's read
+ * connections: call it from a worker thread or a low-rate timer. */
+MV_API MV_NODISCARD int mv_api_ingest(struct mv_api *api, const char *json,
+                                      size_t len, const char *actor,
+                                      mv_api_done_fn cb, void *ctx,
+                                      struct mv_diag *diag);
+/* The same, waiting for durability; out (may be NULL) gets the result. */
+MV_API MV_NODISCARD int mv_api_ingest_sync(struct mv_api *api, const char *json,
+                                           size_t len, const char *actor,
+                                           struct mv_api_result *out,
+                                           struct mv_diag *diag);
+
+#endif
