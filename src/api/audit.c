@@ -151,7 +151,7 @@ int api_audit_write(struct api_req *q, const char *interaction,
   struct json_object *ae;
   struct mv_fhir_outcome oo;
   int rc;
-  if ((rc = mv_uuid4(aid)) != MV_OK)
+  if ((rc = mv_uuid7(aid)) != MV_OK)
     return rc;
   if (!(ae = audit_event(q, interaction, type, id, patient_id, outcome, aid)))
     return MV_ENOMEM;

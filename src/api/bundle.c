@@ -14,6 +14,7 @@
 #include "api_int.h"
 #include "mv_json.h"
 #include "mv_log.h"
+#include "mv_rand.h"
 
 /* One entry's work. */
 struct bent {
@@ -508,6 +509,16 @@ static void run_batch(struct bjob *j) {
   answer(j);
 }
 
+/* Time-ordered ids, like every id the server assigns (mv_uuid7). */
+static int new_id(void *ctx, char out[MV_LIMIT_ID_LEN + 1]) {
+  char u[37];
+  (void)ctx;
+  int rc = mv_uuid7(u);
+  if (rc == MV_OK)
+    memcpy(out, u, sizeof(u));
+  return rc;
+}
+
 void api_bundle_job(struct api_req *q, struct json_object *bundle) {
   struct bjob *j = mv_arena_zalloc(q->a, sizeof(*j));
   struct mv_fhir_outcome oo;
@@ -522,7 +533,7 @@ void api_bundle_job(struct api_req *q, struct json_object *bundle) {
   j->q = q;
   j->bundle = bundle;
   mv_fhir_outcome_init(&oo);
-  rc = mv_fhir_bundle_plan(bundle, NULL, NULL, q->a, &j->plan, &oo);
+  rc = mv_fhir_bundle_plan(bundle, new_id, NULL, q->a, &j->plan, &oo);
   if (rc != MV_OK) {
     if (rc == MV_ETOOBIG)
       api_fail(q, 413, "too-costly", "Bundle.entry", "too many entries");

@@ -106,7 +106,7 @@ int mv_api_ingest(struct mv_api *api, const char *json, size_t len,
     goto fail;
   }
   if (!id) {
-    if ((rc = mv_uuid4(idbuf)) != MV_OK)
+    if ((rc = mv_uuid7(idbuf)) != MV_OK)
       goto fail;
     json_object_object_add(res, "id", json_object_new_string(idbuf));
     op = MV_STORE_CREATE;

@@ -383,7 +383,7 @@ int api_care_team_for(struct api_req *q, const char *patient_id,
   char id[37];
   struct mv_fhir_outcome oo;
   int rc;
-  if ((rc = mv_uuid4(id)) != MV_OK)
+  if ((rc = mv_uuid7(id)) != MV_OK)
     return rc;
   struct json_object *ct = json_object_new_object();
   json_object_object_add(ct, "resourceType",
@@ -477,7 +477,7 @@ static void do_write(struct api_req *q, const struct fpath *p,
     if (!(res = body_resource(q, p->type)))
       goto fail;
     if (op == MV_STORE_CREATE) {
-      if ((rc = mv_uuid4(idbuf)) != MV_OK) {
+      if ((rc = mv_uuid7(idbuf)) != MV_OK) {
         api_fail_err(q, rc, NULL, "create");
         goto fail;
       }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -34,6 +35,10 @@
 
 #define DB_FILE "medverse.db"
 #define WRITER_CACHE_KIB "65536" /* page cache of the write connection */
+/* WAL frames after which the checkpointer is woken (SQLite's own automatic
+ * checkpoint uses 1000, on the committing connection). */
+#define CKPT_FRAMES 2000
+#define CKPT_IDLE_MS 500 /* also checkpoint this often when woken by nobody */
 
 /*
  * Migrations, in order: migrations[i] brings the schema from version i to
@@ -578,9 +583,91 @@ static void conn_close(sqlite3 *db, sqlite3_stmt **st, size_t n) {
     MV_LOG_ERROR("store", "sqlite close failed: %s", sqlite3_errmsg(db));
 }
 
+/* ---- Background checkpoints ----------------------------------------------
+ */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
+  struct mv_store_backend *be = arg;
+  (void)db;
+  (void)name;
+  if (frames >= CKPT_FRAMES) {
+    pthread_mutex_lock(&be->ckmu);
+    be->ck_wanted = true;
+    pthread_cond_signal(&be->ckcv);
+    pthread_mutex_unlock(&be->ckmu);
+  }
+  return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg) {
+  struct mv_store_backend *be = arg;
+  for (;;) {
+    pthread_mutex_lock(&be->ckmu);
+    if (!be->ck_wanted && !be->ck_stop) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += (long)CKPT_IDLE_MS * 1000000L;
+      ts.tv_sec += ts.tv_nsec / 1000000000L;
+      ts.tv_nsec %= 1000000000L;
+      pthread_cond_timedwait(&be->ckcv, &be->ckmu, &ts);
+    }
+    bool stop = be->ck_stop;
+    be->ck_wanted = false;
+    pthread_mutex_unlock(&be->ckmu);
+    if (stop)
+      break;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(be->ckdb, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+      MV_LOG_WARN("store", "background checkpoint failed: %s",
+                  sqlite3_errstr(rc));
+  }
+  return NULL;
+}
+
+static int start_checkpointer(struct mv_store_backend *be, const char *path,
+                              struct mv_diag *diag) {
+  int rc = conn_open(path, SQLITE_OPEN_READWRITE, &be->ckdb, diag);
+  if (rc != MV_OK)
+    return rc;
+  if (pthread_mutex_init(&be->ckmu, NULL) != 0)
+    return mv_diag_set(diag, MV_ENOMEM, "cannot create checkpoint lock");
+  if (pthread_cond_init(&be->ckcv, NULL) != 0) {
+    pthread_mutex_destroy(&be->ckmu);
+    return mv_diag_set(diag, MV_ENOMEM, "cannot create checkpoint condition");
+  }
+  if (pthread_create(&be->ck_thread, NULL, checkpointer, be) != 0) {
+    pthread_cond_destroy(&be->ckcv);
+    pthread_mutex_destroy(&be->ckmu);
+    return mv_diag_set(diag, MV_ENOMEM, "cannot start the checkpoint thread");
+  }
+  be->ck_started = true;
+  /* From now on the writer's commits never checkpoint themselves. */
+  sqlite3_wal_hook(be->wdb, wal_hook, be);
+  return MV_OK;
+}
+
+static void stop_checkpointer(struct mv_store_backend *be) {
+  if (!be->ck_started)
+    return;
+  pthread_mutex_lock(&be->ckmu);
+  be->ck_stop = true;
+  pthread_cond_signal(&be->ckcv);
+  pthread_mutex_unlock(&be->ckmu);
+  pthread_join(be->ck_thread, NULL);
+  sqlite3_wal_hook(be->wdb, NULL, NULL);
+  pthread_cond_destroy(&be->ckcv);
+  pthread_mutex_destroy(&be->ckmu);
+  be->ck_started = false;
+}
+
 static void sq_close(struct mv_store_backend *be) {
   if (!be)
     return;
+  stop_checkpointer(be);
+  if (be->ckdb && sqlite3_close(be->ckdb) != SQLITE_OK)
+    MV_LOG_ERROR("store", "sqlite close failed: %s", sqlite3_errmsg(be->ckdb));
   for (int i = 0; i < MV__SQ_READ_CONNS; i++)
     conn_close(be->r[i].db, be->r[i].st, R_N);
   conn_close(be->wdb, be->wst, W_N); /* last: checkpoints the WAL */
@@ -638,6 +725,8 @@ static int sq_open(const char *location, const struct mv_clock *clock,
     rc = load_next_seq(be, diag);
   if (rc == MV_OK)
     rc = open_readers(be, path, diag);
+  if (rc == MV_OK)
+    rc = start_checkpointer(be, path, diag);
   if (rc != MV_OK)
     goto out;
   *out_be = be;

@@ -88,6 +88,15 @@ struct mv_store_backend {
   struct mv__sq_pending *pending; /* sodium_malloc'd, grows */
   size_t n_pending, cap_pending;
 
+  /* Checkpoints run on a thread of their own (PASSIVE: they never block
+   * the writer), woken by the writer's WAL hook once the log has grown, so
+   * the writer's commits never pay for copying pages into the database. */
+  sqlite3 *ckdb;
+  pthread_t ck_thread;
+  pthread_mutex_t ckmu;
+  pthread_cond_t ckcv;
+  bool ck_started, ck_stop, ck_wanted;
+
   pthread_mutex_t rmu; /* guards the busy flags of the read pool */
   pthread_cond_t rcv;
   bool rsync_init;
