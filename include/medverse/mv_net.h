@@ -96,6 +96,19 @@ MV_API MV_NODISCARD int mv_server_route(struct mv_server *srv,
                                         const char *method, const char *pattern,
                                         mv_http_handler_fn fn, void *ctx);
 
+/* Errors the server answers by itself, before any handler (413, 414, 404,
+ * 405, 411, 503...), are plain JSON {"error","message","path"}. Paths that
+ * start with `prefix` may be given another body shape (e.g. a FHIR
+ * OperationOutcome): fn appends the body for status/err/message to out and
+ * returns its content type (static string). message holds no request data.
+ * ctx borrowed for the server's life. Up to 4 formats; MV_ETOOBIG beyond. */
+typedef const char *(*mv_http_error_fn)(void *ctx, int status, int err,
+                                        const char *message,
+                                        struct mv_buf *out);
+MV_API MV_NODISCARD int mv_server_error_format(struct mv_server *srv,
+                                               const char *prefix,
+                                               mv_http_error_fn fn, void *ctx);
+
 MV_API const struct mv_http_req *mv_http_request(struct mv_http_exchange *x);
 /* A request header by lower-case name ("content-type"); NULL if absent. */
 MV_API const char *mv_http_header(struct mv_http_exchange *x, const char *name);

@@ -221,6 +221,22 @@ static void token_handler(void *ctx, struct mv_http_exchange *x) {
   dispatch(ctx, x, api_token_job);
 }
 
+/* The server's own errors on FHIR paths (413 body too large, 414, ...) are
+ * OperationOutcomes too. */
+static const char *fhir_error(void *ctx, int status, int err,
+                              const char *message, struct mv_buf *out) {
+  struct json_object *oo;
+  (void)ctx;
+  (void)status;
+  oo = mv_fhir_outcome_single(MV_FHIR_ERROR, mv_fhir_issue_code_for(err), NULL,
+                              "%s", message);
+  if (!oo)
+    return NULL;
+  int rc = mv_json_write(out, oo);
+  json_object_put(oo);
+  return rc == MV_OK ? FHIR_JSON : NULL;
+}
+
 int mv_api_new(const struct mv_api_opts *o, struct mv_api **out_api,
                struct mv_diag *diag) {
   struct mv_api *api = NULL;
@@ -264,7 +280,9 @@ int mv_api_new(const struct mv_api_opts *o, struct mv_api **out_api,
       (rc = mv_server_route(o->srv, NULL, "/fhir", fhir_handler, api)) !=
           MV_OK ||
       (rc = mv_server_route(o->srv, "POST", "/auth/token", token_handler,
-                            api)) != MV_OK) {
+                            api)) != MV_OK ||
+      (rc = mv_server_error_format(o->srv, "/fhir", fhir_error, api)) !=
+          MV_OK) {
     mv_diag_set(diag, rc, "cannot register the API routes");
     goto out;
   }

@@ -548,7 +548,21 @@ void mv__http_respond_fd(struct mv_http_exchange *x, int status,
 void mv__http_respond_status(struct mv_http_exchange *x, int status, int err,
                              const char *message) {
   struct mv_buf b;
+  struct mv_server *srv = x->srv;
   mv_buf_init(&b, 4096);
+  for (size_t i = 0; i < srv->n_errfmt; i++) {
+    size_t pl = strlen(srv->errfmt[i].prefix);
+    if (strncmp(x->req.path, srv->errfmt[i].prefix, pl) != 0)
+      continue;
+    const char *ctype =
+        srv->errfmt[i].fn(srv->errfmt[i].ctx, status, err, message, &b);
+    if (ctype) {
+      mv_http_respond(x, status, ctype, mv_buf_cstr(&b), b.len);
+      mv_buf_release(&b);
+      return;
+    }
+    mv_buf_reset(&b);
+  }
   int rc =
       mv_buf_appendf(&b, "{\"error\":\"%s\",\"message\":\"", mv_err_name(err));
   if (rc == MV_OK)

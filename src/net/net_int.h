@@ -285,6 +285,12 @@ struct mv_server {
     void *ctx;
   } msrc[MV__METRICS_SOURCES_MAX];
   size_t n_msrc;
+  struct {
+    char prefix[64];
+    mv_http_error_fn fn;
+    void *ctx;
+  } errfmt[4];
+  size_t n_errfmt;
 
   struct mv__metrics *metrics;
   struct mv__hub *hub;

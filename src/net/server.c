@@ -547,6 +547,20 @@ int mv_server_on_shutdown(struct mv_server *srv, mv_server_task_fn fn,
   return MV_OK;
 }
 
+int mv_server_error_format(struct mv_server *srv, const char *prefix,
+                           mv_http_error_fn fn, void *ctx) {
+  if (!srv || !prefix || !fn || strlen(prefix) >= sizeof(srv->errfmt[0].prefix))
+    return MV_EINVAL;
+  if (srv->n_errfmt >= MV_ARRAY_LEN(srv->errfmt))
+    return MV_ETOOBIG;
+  snprintf(srv->errfmt[srv->n_errfmt].prefix,
+           sizeof(srv->errfmt[srv->n_errfmt].prefix), "%s", prefix);
+  srv->errfmt[srv->n_errfmt].fn = fn;
+  srv->errfmt[srv->n_errfmt].ctx = ctx;
+  srv->n_errfmt++;
+  return MV_OK;
+}
+
 int mv_server_add_metrics(struct mv_server *srv, mv_metrics_fn fn, void *ctx) {
   if (!srv || !fn)
     return MV_EINVAL;

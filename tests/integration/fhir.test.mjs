@@ -143,6 +143,13 @@ test('bad input gets the right status and an OperationOutcome', async () => {
     assert.equal(r.json?.resourceType, 'OperationOutcome', r.text);
     await valid(r.json);
   }
+  // a body over http-body-max (8 MiB) is refused before any handler runs,
+  // and still answered with an OperationOutcome
+  const big = `{"resourceType":"Patient","id":"${'x'.repeat(9 * 1024 * 1024)}"}`;
+  const tooBig = await http(S.base, 'POST', '/fhir/Patient', { token: t, body: big, raw: true });
+  assert.equal(tooBig.status, 413);
+  assert.equal(tooBig.json?.resourceType, 'OperationOutcome', tooBig.text.slice(0, 200));
+  assert.match(tooBig.headers.get('content-type'), /application\/fhir\+json/);
   const missing = await http(S.base, 'POST', '/fhir/Observation', { token: t, body: vital('no-such-patient', '8867-4', 70, '/min') });
   assert.ok(missing.json.issue.some((i) => (i.expression || []).includes('Observation.subject.reference')), missing.text);
   const ok = await http(S.base, 'GET', '/fhir/Patient?_format=json', { token: S.tok.admin });
