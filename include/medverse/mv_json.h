@@ -42,6 +42,15 @@ MV_API MV_NODISCARD int mv_json_write(struct mv_buf *b,
 MV_API MV_NODISCARD int mv_json_new_decimal(const char *text,
                                             struct json_object **out_obj);
 
+/* A node that serialises as exactly `text` (len bytes, copied): JSON that
+ * is already serialised — e.g. a stored resource spliced into a Bundle
+ * without parsing it again. The text must be one valid JSON value; it is
+ * NOT checked (only give text mv_json_write produced). The node is opaque:
+ * do not read it with the typed getters. Returned, caller releases with
+ * json_object_put(). MV_EINVAL for NULL/empty, MV_ENOMEM. */
+MV_API MV_NODISCARD int mv_json_new_raw(const char *text, size_t len,
+                                        struct json_object **out_obj);
+
 /*
  * Typed member access with path-exact errors. `path` is the path of obj
  * itself (e.g. "Observation.valueQuantity"); on error diag->path becomes

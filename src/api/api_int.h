@@ -137,6 +137,11 @@ int api_check_refs_except(struct api_req *q, struct json_object *res,
                           size_t n_except, struct mv_fhir_outcome *oo);
 /* The stored body with meta.versionId and meta.lastUpdated set from rec.
  * Returned, caller releases with json_object_put. */
+/* The same as an opaque node that serialises as the stored text with the
+ * meta members spliced in, without parsing it (search pages). Only for
+ * output: the node cannot be inspected. */
+int api_record_raw(struct api_req *q, const struct mv_store_record *rec,
+                   struct json_object **out_obj);
 int api_load_record(struct api_req *q, const char *type,
                     const struct mv_store_record *rec,
                     struct json_object **out_obj);

@@ -264,7 +264,10 @@ static int page_visit(void *ctx, const char *id,
                       const struct mv_store_record *rec) {
   struct page *pg = ctx;
   struct json_object *res = NULL;
-  int rc = api_load_record(pg->q, pg->type, rec, &res);
+  /* Results are spliced in as stored text unless each must be looked at
+   * (for the audit trail of searches that name no one patient). */
+  int rc = pg->collect ? api_load_record(pg->q, pg->type, rec, &res)
+                       : api_record_raw(pg->q, rec, &res);
   if (rc != MV_OK) {
     pg->rc = rc;
     return 1;

@@ -240,3 +240,104 @@ int api_load_record(struct api_req *q, const char *type,
   *out_obj = res;
   return MV_OK;
 }
+
+/* ---- Stored text with meta, without parsing --------------------------- */
+
+/* Index just past the JSON value starting at s[i] (compact text written by
+ * mv_json_write: no whitespace outside strings); len on malformed text. */
+static size_t skip_value(const char *s, size_t len, size_t i) {
+  int depth = 0;
+  bool in_str = false;
+  for (; i < len; i++) {
+    char c = s[i];
+    if (in_str) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_str = false;
+      else
+        continue;
+      if (depth == 0 && !in_str)
+        return i + 1;
+      continue;
+    }
+    if (c == '"')
+      in_str = true;
+    else if (c == '{' || c == '[')
+      depth++;
+    else if (c == '}' || c == ']') {
+      if (depth == 0)
+        return i; /* end of the enclosing object */
+      if (--depth == 0)
+        return i + 1;
+    } else if (depth == 0 && c == ',')
+      return i;
+  }
+  return len;
+}
+
+/* Where to insert the meta members: just inside an existing top-level
+ * "meta" object (*out_has_meta true, *out_empty when it is {}), or just
+ * after the opening brace. */
+static bool find_meta(const char *s, size_t len, size_t *out_at,
+                      bool *out_has_meta, bool *out_empty) {
+  size_t i = 1;
+  if (len < 2 || s[0] != '{')
+    return false;
+  while (i < len && s[i] == '"') {
+    size_t k = skip_value(s, len, i); /* the key */
+    if (k >= len || s[k] != ':')
+      return false;
+    bool is_meta = k - i == 6 && memcmp(s + i, "\"meta\"", 6) == 0;
+    size_t v = k + 1;
+    if (is_meta) {
+      if (v >= len || s[v] != '{')
+        return false;
+      *out_at = v + 1;
+      *out_has_meta = true;
+      *out_empty = v + 1 < len && s[v + 1] == '}';
+      return true;
+    }
+    i = skip_value(s, len, v);
+    if (i < len && s[i] == ',')
+      i++;
+    else
+      break;
+  }
+  *out_at = 1;
+  *out_has_meta = false;
+  *out_empty = false;
+  return true;
+}
+
+int api_record_raw(struct api_req *q, const struct mv_store_record *rec,
+                   struct json_object **out_obj) {
+  char when[40], meta[128];
+  size_t at;
+  bool has_meta, empty;
+  (void)q;
+  if (!rec->body)
+    return MV_EGONE;
+  if (!find_meta(rec->body, rec->body_len, &at, &has_meta, &empty))
+    return MV_ECORRUPT;
+  API_IGNORE(mv_fhir_instant_format(rec->updated_us, when, sizeof(when)));
+  int m = has_meta
+              ? snprintf(meta, sizeof(meta),
+                         "\"versionId\":\"%lld\",\"lastUpdated\":\"%s\"%s",
+                         (long long)rec->version, when, empty ? "" : ",")
+              : snprintf(meta, sizeof(meta),
+                         "\"meta\":{\"versionId\":\"%lld\",\"lastUpdated\":"
+                         "\"%s\"},",
+                         (long long)rec->version, when);
+  if (m <= 0 || (size_t)m >= sizeof(meta))
+    return MV_EINTERNAL;
+  size_t n = rec->body_len + (size_t)m;
+  char *t = mv_arena_alloc(q->a, n + 1);
+  if (!t)
+    return MV_ENOMEM;
+  memcpy(t, rec->body, at);
+  memcpy(t + at, meta, (size_t)m);
+  memcpy(t + at + (size_t)m, rec->body + at, rec->body_len - at);
+  t[n] = '\0';
+  return mv_json_new_raw(t, n, out_obj);
+}

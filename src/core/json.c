@@ -753,3 +753,22 @@ int mv_json_new_decimal(const char *text, struct json_object **out_obj) {
   *out_obj = o;
   return MV_OK;
 }
+
+int mv_json_new_raw(const char *text, size_t len,
+                    struct json_object **out_obj) {
+  if (!text || !len || !out_obj || memchr(text, '\0', len))
+    return MV_EINVAL;
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return MV_ENOMEM;
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  /* json-c writes a double made with a string as that string, verbatim —
+   * the same mechanism that keeps decimals exact (mv_json_new_decimal). */
+  struct json_object *o = json_object_new_double_s(0.0, copy);
+  free(copy);
+  if (!o)
+    return MV_ENOMEM;
+  *out_obj = o;
+  return MV_OK;
+}

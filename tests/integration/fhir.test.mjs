@@ -181,6 +181,22 @@ test('search: codes, dates with prefixes, sort, paging until exhausted, total', 
   }
   assert.equal(total, N);
   assert.equal(seen.length, N);
+  for (const o of seen) {
+    assert.equal(o.meta.versionId, '1');
+    assert.match(o.meta.lastUpdated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  // stored meta members (tags) survive next to the ones the server adds
+  const tagged = vital('pat-a', '8310-5', 37, 'Cel', 'Body temperature', '2024-02-02T02:02:02Z');
+  tagged.meta = { tag: [{ system: 'urn:example:tags', code: 'tagged' }] };
+  const tc = await http(S.base, 'POST', '/fhir/Observation', { token: t, body: tagged });
+  assert.equal(tc.status, 201, tc.text);
+  const ts = await http(S.base, 'GET', '/fhir/Observation?patient=pat-a&code=8310-5&date=2024-02-02', { token: t });
+  assert.equal(ts.json.total, 1);
+  const got = ts.json.entry[0].resource;
+  assert.deepEqual(got.meta.tag, tagged.meta.tag);
+  assert.equal(got.meta.versionId, '1');
+  assert.equal(got.meta.lastUpdated, tc.json.meta.lastUpdated);
+  await valid(ts.json);
   assert.equal(pages, 5);
   const times = seen.map((o) => o.effectiveDateTime);
   assert.deepEqual(times, [...times].sort().reverse(), 'sorted by -date');
