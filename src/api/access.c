@@ -25,13 +25,16 @@ static bool exists(struct api_req *q, const struct mv_store_query *sq) {
   return n > 0;
 }
 
-static bool on_care_team(struct api_req *q, const char *pid) {
+/* Is there an active resource of `type` in patient pid's compartment with
+ * a token `param` equal to one of values (any system)? Fails closed. */
+static bool active_with(struct api_req *q, const char *type, const char *pid,
+                        const char *param,
+                        const struct mv_store_token_value *values, size_t n) {
   const char *pids[1] = {pid};
   const char *active[1] = {"active"};
-  struct mv_store_token_value v = {NULL, q->agent_ref};
-  struct mv_store_token_cond tc = {"participant", &v, 1};
+  struct mv_store_token_cond tc = {param, values, n};
   struct mv_store_query sq = {
-      .type = "CareTeam",
+      .type = type,
       .patient_ids = pids,
       .n_patient_ids = 1,
       .tokens = &tc,
@@ -40,16 +43,17 @@ static bool on_care_team(struct api_req *q, const char *pid) {
       .n_statuses = 1,
       .limit = 1,
   };
-  if (!q->agent_ref)
-    return false;
-  return exists(q, &sq);
+  return n > 0 && exists(q, &sq);
+}
+
+static bool on_care_team(struct api_req *q, const char *pid) {
+  struct mv_store_token_value v = {NULL, q->agent_ref};
+  return q->agent_ref && active_with(q, "CareTeam", pid, "participant", &v, 1);
 }
 
 /* Consents are indexed with a "deny-actor" token for each actor of a deny
  * provision (write.c). */
 static bool consent_denies(struct api_req *q, const char *pid) {
-  const char *pids[1] = {pid};
-  const char *active[1] = {"active"};
   struct mv_store_token_value v[2];
   size_t n = 0;
   if (q->agent_ref)
@@ -57,20 +61,7 @@ static bool consent_denies(struct api_req *q, const char *pid) {
   if (q->who.org_id[0])
     v[n++] = (struct mv_store_token_value){
         NULL, mv_arena_printf(q->a, "Organization/%s", q->who.org_id)};
-  if (n == 0)
-    return false;
-  struct mv_store_token_cond tc = {"deny-actor", v, n};
-  struct mv_store_query sq = {
-      .type = "Consent",
-      .patient_ids = pids,
-      .n_patient_ids = 1,
-      .tokens = &tc,
-      .n_tokens = 1,
-      .statuses = active,
-      .n_statuses = 1,
-      .limit = 1,
-  };
-  return exists(q, &sq);
+  return active_with(q, "Consent", pid, "deny-actor", v, n);
 }
 
 int api_access(struct api_req *q, enum mv_auth_action action, const char *type,

@@ -137,6 +137,8 @@ int api_check_refs_except(struct api_req *q, struct json_object *res,
                           size_t n_except, struct mv_fhir_outcome *oo);
 /* The stored body with meta.versionId and meta.lastUpdated set from rec.
  * Returned, caller releases with json_object_put. */
+/* Set meta.versionId and meta.lastUpdated on a resource object. */
+void api_set_meta(struct json_object *res, int64_t version, int64_t updated_us);
 /* The same as an opaque node that serialises as the stored text with the
  * meta members spliced in, without parsing it (search pages). Only for
  * output: the node cannot be inspected. */

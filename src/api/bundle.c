@@ -231,17 +231,15 @@ static void get_entry(struct api_req *q, struct bent *be) {
   be->out = res;
 }
 
-static void set_meta(struct json_object *res, const struct mv_store_result *r) {
-  struct json_object *meta;
-  char when[40], ver[24];
-  if (!json_object_object_get_ex(res, "meta", &meta)) {
-    meta = json_object_new_object();
-    json_object_object_add(res, "meta", meta);
+/* Drop what the entries still hold, the Bundle, and answer. */
+static void release_and_finish(struct bjob *j) {
+  for (size_t i = 0; i < j->plan.n; i++) {
+    json_object_put(j->ents[i].out);
+    for (size_t k = 0; k < MV_ARRAY_LEN(j->ents[i].w); k++)
+      json_object_put(j->ents[i].w[k].res);
   }
-  snprintf(ver, sizeof(ver), "%lld", (long long)r->version);
-  API_IGNORE(mv_fhir_instant_format(r->updated_us, when, sizeof(when)));
-  json_object_object_add(meta, "versionId", json_object_new_string(ver));
-  json_object_object_add(meta, "lastUpdated", json_object_new_string(when));
+  json_object_put(j->bundle);
+  api_finish(j->q);
 }
 
 /* Build and send the batch-response / transaction-response. */
@@ -266,7 +264,7 @@ static void answer(struct bjob *j) {
       if (be->e->method != MV_FHIR_METHOD_DELETE) {
         r->location = mv_arena_printf(q->a, "%s/%s/_history/%lld", be->e->type,
                                       be->e->id, (long long)be->res.version);
-        set_meta(be->w[0].res, &be->res);
+        api_set_meta(be->w[0].res, be->res.version, be->res.updated_us);
         r->resource = be->w[0].res;
         be->w[0].res = NULL;
       }
@@ -286,14 +284,7 @@ static void answer(struct bjob *j) {
   api_json(q, 200, out);
 done:
   json_object_put(out);
-  for (size_t i = 0; i < n; i++) {
-    json_object_put(j->ents[i].out);
-    json_object_put(j->ents[i].w[0].res);
-    json_object_put(j->ents[i].w[1].res);
-    json_object_put(j->ents[i].w[2].res);
-  }
-  json_object_put(j->bundle);
-  api_finish(q);
+  release_and_finish(j);
 }
 
 /* ---- transaction -------------------------------------------------------- */
@@ -321,13 +312,7 @@ static void tx_done(void *ctx, int status, size_t failed,
     api_fail(q, st, mv_fhir_issue_code_for(status), expr,
              "transaction failed, nothing was written: %s",
              mv_strerror(status));
-    for (size_t i = 0; i < j->plan.n; i++) {
-      json_object_put(j->ents[i].w[0].res);
-      json_object_put(j->ents[i].w[1].res);
-      json_object_put(j->ents[i].w[2].res);
-    }
-    json_object_put(j->bundle);
-    api_finish(q);
+    release_and_finish(j);
     return;
   }
   size_t k = 0;
@@ -408,14 +393,7 @@ static void run_transaction(struct bjob *j) {
 nomem:
   api_fail_err(q, MV_ENOMEM, NULL, "transaction");
 fail:
-  for (size_t i = 0; i < n; i++) {
-    json_object_put(j->ents[i].out);
-    json_object_put(j->ents[i].w[0].res);
-    json_object_put(j->ents[i].w[1].res);
-    json_object_put(j->ents[i].w[2].res);
-  }
-  json_object_put(j->bundle);
-  api_finish(q);
+  release_and_finish(j);
 }
 
 /* ---- batch ---------------------------------------------------------------- */

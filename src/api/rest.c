@@ -284,16 +284,7 @@ static void write_answer(void *arg) {
     api_outcome(q, j->created ? 201 : 200, &oo);
     goto done;
   }
-  struct json_object *meta;
-  char when[40], ver[24];
-  if (!json_object_object_get_ex(w->res, "meta", &meta)) {
-    meta = json_object_new_object();
-    json_object_object_add(w->res, "meta", meta);
-  }
-  snprintf(ver, sizeof(ver), "%lld", (long long)r->version);
-  API_IGNORE(mv_fhir_instant_format(r->updated_us, when, sizeof(when)));
-  json_object_object_add(meta, "versionId", json_object_new_string(ver));
-  json_object_object_add(meta, "lastUpdated", json_object_new_string(when));
+  api_set_meta(w->res, r->version, r->updated_us);
   api_json(q, j->created ? 201 : 200, w->res);
 done:
   for (size_t i = 0; i < j->n; i++)

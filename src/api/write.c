@@ -215,8 +215,7 @@ int api_check_refs_except(struct api_req *q, struct json_object *res,
 int api_load_record(struct api_req *q, const char *type,
                     const struct mv_store_record *rec,
                     struct json_object **out_obj) {
-  struct json_object *res = NULL, *meta;
-  char when[40], ver[24];
+  struct json_object *res = NULL;
   int rc;
   (void)q;
   if (!rec->body)
@@ -228,17 +227,24 @@ int api_load_record(struct api_req *q, const char *type,
     return MV_ECORRUPT;
   }
   (void)type;
+  api_set_meta(res, rec->version, rec->updated_us);
+  *out_obj = res;
+  return MV_OK;
+}
+
+void api_set_meta(struct json_object *res, int64_t version,
+                  int64_t updated_us) {
+  struct json_object *meta;
+  char when[40], ver[24];
   if (!json_object_object_get_ex(res, "meta", &meta) ||
       !json_object_is_type(meta, json_type_object)) {
     meta = json_object_new_object();
     json_object_object_add(res, "meta", meta);
   }
-  snprintf(ver, sizeof(ver), "%lld", (long long)rec->version);
-  API_IGNORE(mv_fhir_instant_format(rec->updated_us, when, sizeof(when)));
+  snprintf(ver, sizeof(ver), "%lld", (long long)version);
+  API_IGNORE(mv_fhir_instant_format(updated_us, when, sizeof(when)));
   json_object_object_add(meta, "versionId", json_object_new_string(ver));
   json_object_object_add(meta, "lastUpdated", json_object_new_string(when));
-  *out_obj = res;
-  return MV_OK;
 }
 
 /* ---- Stored text with meta, without parsing --------------------------- */
