@@ -328,7 +328,7 @@ static int apply_tx(struct mv_store_backend *be, struct mv__store_item *it) {
 
 /* ---- Erasure -------------------------------------------------------------- */
 
-enum { E_NEXT_TYPE, E_DEL_TOK, E_DEL_STR, E_MARK, E_DESTROY, E_N };
+enum { E_NEXT_TYPE, E_DEL_TOK, E_DEL_STR, E_SCRUB, E_MARK, E_DESTROY, E_N };
 static const char *const esql[E_N] = {
     /* Walk the types present with one index seek each. */
     [E_NEXT_TYPE] = "SELECT type FROM resource_current WHERE type > ?1"
@@ -339,6 +339,12 @@ static const char *const esql[E_N] = {
     [E_DEL_STR] = "DELETE FROM strings WHERE type = ?1 AND id IN"
                   " (SELECT id FROM resource_current"
                   "  WHERE type = ?1 AND patient_id = ?2)",
+    /* Every version keeps only what identifies the row once erased: the
+     * clear metadata (a Patient's birth date is its date) goes too. */
+    [E_SCRUB] = "UPDATE resources SET code = NULL, date_us = NULL,"
+                " status = NULL WHERE type = ?1 AND id IN"
+                " (SELECT id FROM resource_current"
+                "  WHERE type = ?1 AND patient_id = ?2 AND erased = 0)",
     [E_MARK] = "UPDATE resource_current SET erased = 1, status = NULL,"
                " date_lo = NULL, date_hi = NULL"
                " WHERE type = ?1 AND patient_id = ?2 AND erased = 0",

@@ -361,10 +361,34 @@ static void crypt_erase_makes_one_patient_gone(void **state) {
                                .id = "oa2",
                                .date_us = MV_STORE_NO_DATE};
   assert_int_equal(mv_store_write_sync(f->s, &del, NULL), MV_OK);
+  /* Clear metadata (date, status, code) on versions of both patients. */
+  struct mv_store_write dated = {.op = MV_STORE_UPDATE,
+                                 .type = "Patient",
+                                 .id = "pa",
+                                 .body = "{\"who\":\"a\"}",
+                                 .body_len = 11,
+                                 .patient_id = "pa",
+                                 .code = "http://loinc.org|8867-4",
+                                 .status = "final",
+                                 .date_us = 315532800000000};
+  assert_int_equal(mv_store_write_sync(f->s, &dated, NULL), MV_OK);
+  dated.id = "pb";
+  dated.patient_id = "pb";
+  dated.body = "{\"who\":\"b\"}";
+  assert_int_equal(mv_store_write_sync(f->s, &dated, NULL), MV_OK);
+#define META_SQL(pid)                                                          \
+  "SELECT COUNT(*) FROM resources WHERE patient_id = '" pid "' AND (date_us "  \
+  "IS NOT NULL OR status IS NOT NULL OR code IS NOT NULL)"
+  const char *q = META_SQL("pa");
+  assert_true(raw_int(f, q) >= 1);
 
   int64_t n = -1;
   assert_int_equal(mv_store_erase_patient(f->s, "pa", &n), MV_OK);
   assert_int_equal(n, 3); /* Patient/pa, Observation/oa1, Observation/oa2 */
+  /* No version of the erased patient keeps clear metadata; others do. */
+  assert_int_equal(raw_int(f, q), 0);
+  assert_true(raw_int(f, META_SQL("pb")) >= 1);
+#undef META_SQL
 
   struct mv_store_record rec = {.version = 42};
   assert_int_equal(mv_store_read(f->s, "Patient", "pa", 0, &rec), MV_EGONE);
