@@ -259,6 +259,10 @@ struct mv_store_string_cond {
   const char *param;
   const char *const *values;
   size_t n_values; /* >= 1 */
+  /* Whole words only (FHIR :exact): a value matches a stored word equal
+   * to it, not one it is a prefix of. Each stored word also has a keyed
+   * hash of the whole word for this. */
+  bool exact;
 };
 
 enum mv_store_sort {

@@ -95,6 +95,7 @@ static int to_store_query(struct api_req *q, const struct mv_fhir_search *fs,
             str[nstr].param = p->name;
             str[nstr].values = &t->values[0].words[w];
             str[nstr].n_values = 1;
+            str[nstr].exact = t->exact;
             nstr++;
           }
         } else {
@@ -105,6 +106,7 @@ static int to_store_query(struct api_req *q, const struct mv_fhir_search *fs,
           str[nstr].param = p->name;
           str[nstr].values = vs;
           str[nstr].n_values = t->n_values;
+          str[nstr].exact = t->exact;
           nstr++;
         }
         break;

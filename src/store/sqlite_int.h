@@ -11,6 +11,7 @@
 #define MV_STORE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
@@ -189,5 +190,12 @@ int mv__sq_search(struct mv_store_backend *be, const struct mv_store_query *q,
 int mv__sq_history_type(struct mv_store_backend *be, const char *type,
                         int64_t since_us, unsigned limit, unsigned offset,
                         mv_store_search_fn fn, void *ctx, int64_t *out_total);
+
+/* The strings-table parameter under which the whole-word hash of `param`
+ * is kept: "<param>=" (parameter names hold no '='). */
+static inline void mv__sq_exact_param(const char *param,
+                                      char out[MV_STORE_PARAM_MAX + 2]) {
+  snprintf(out, MV_STORE_PARAM_MAX + 2, "%s=", param);
+}
 
 #endif

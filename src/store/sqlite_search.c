@@ -235,6 +235,8 @@ struct plan {
   char (*systems)[MV__STORE_INDEX_MAX + 1];
   /* The blind hashes of every string value, in condition order. */
   uint8_t (*hashes)[MV__BLIND_LEN];
+  /* Per string condition: the parameter its rows are stored under. */
+  char (*sparams)[MV_STORE_PARAM_MAX + 2];
 };
 
 /* A date condition the token index can bound (it holds date_hi). */
@@ -436,7 +438,7 @@ static void qb_from_where(struct qb *b, const struct mv_store_query *q,
                 " AND x.id = c.id");
     }
     qb_sql(b, " AND x.param = ");
-    qb_text(b, sc->param);
+    qb_text(b, p->sparams[i]);
     qb_sql(b, " AND x.hash IN ");
     qb_hashes(b, (const uint8_t(*)[MV__BLIND_LEN])(p->hashes + h),
               sc->n_values);
@@ -446,7 +448,8 @@ static void qb_from_where(struct qb *b, const struct mv_store_query *q,
 }
 
 /* The blind hash a search value is looked up by: its first
- * MV_STORE_STRING_PREFIX_MAX characters, as stored. */
+ * MV_STORE_STRING_PREFIX_MAX characters, as stored; for :exact, the whole
+ * word under the exact parameter. */
 static int make_hashes(struct mv_store_backend *be,
                        const struct mv_store_query *q, struct plan *p) {
   size_t n = 0, k = 0;
@@ -455,16 +458,23 @@ static int make_hashes(struct mv_store_backend *be,
   if (n == 0)
     return MV_OK;
   p->hashes = malloc(n * sizeof(*p->hashes));
-  if (!p->hashes)
+  p->sparams = malloc(q->n_strings * sizeof(*p->sparams));
+  if (!p->hashes || !p->sparams)
     return MV_ENOMEM;
-  for (size_t i = 0; i < q->n_strings; i++)
-    for (size_t j = 0; j < q->strings[i].n_values; j++, k++) {
-      const char *v = q->strings[i].values[j];
-      size_t len =
-          mv__utf8_prefix_len(v, strlen(v), MV_STORE_STRING_PREFIX_MAX);
-      mv__crypt_blind(be->crypt, q->type, q->strings[i].param, v, len,
-                      p->hashes[k]);
+  for (size_t i = 0; i < q->n_strings; i++) {
+    const struct mv_store_string_cond *sc = &q->strings[i];
+    if (sc->exact)
+      mv__sq_exact_param(sc->param, p->sparams[i]);
+    else
+      snprintf(p->sparams[i], sizeof(p->sparams[i]), "%s", sc->param);
+    for (size_t j = 0; j < sc->n_values; j++, k++) {
+      const char *v = sc->values[j];
+      size_t len = sc->exact ? strlen(v)
+                             : mv__utf8_prefix_len(v, strlen(v),
+                                                   MV_STORE_STRING_PREFIX_MAX);
+      mv__crypt_blind(be->crypt, q->type, p->sparams[i], v, len, p->hashes[k]);
     }
+  }
   return MV_OK;
 }
 
@@ -657,6 +667,7 @@ out:
     mv__sq_rconn_put(be, c, NULL);
   page_release(&pg);
   free(p.hashes);
+  free(p.sparams);
   free(p.systems);
   free(b.b);
   mv_buf_release(&b.sql);

@@ -98,7 +98,7 @@ static void bind_date(sqlite3_stmt *st, int i, bool del, int64_t v) {
 }
 
 /* The blind hashes of every prefix (1..MV_STORE_STRING_PREFIX_MAX UTF-8
- * characters) of one normalised word. */
+ * characters) of one normalised word, and of the whole word (:exact). */
 static int insert_string(struct mv_store_backend *be,
                          const struct mv_store_write *w,
                          const struct mv_store_term *t) {
@@ -119,7 +119,16 @@ static int insert_string(struct mv_store_backend *be,
     if (rc != SQLITE_OK)
       return rc;
   }
-  return SQLITE_OK;
+  /* and the whole word, for :exact */
+  char xparam[MV_STORE_PARAM_MAX + 2];
+  uint8_t h[MV__BLIND_LEN];
+  mv__sq_exact_param(t->param, xparam);
+  mv__crypt_blind(be->crypt, w->type, xparam, t->value, len, h);
+  mv__sq_bind_text(st, 1, w->type);
+  mv__sq_bind_text(st, 2, w->id);
+  mv__sq_bind_text(st, 3, xparam);
+  sqlite3_bind_blob(st, 4, h, sizeof(h), SQLITE_TRANSIENT);
+  return mv__sq_step_done(st);
 }
 
 static int insert_terms(struct mv_store_backend *be,

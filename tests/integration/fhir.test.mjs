@@ -226,6 +226,10 @@ test('Patient search by name, family, given, identifier, birthdate, gender', asy
   }
   const none = await http(S.base, 'GET', '/fhir/Patient?family=Quixotix', { token: t });
   assert.equal(none.json.total, 0);
+  const exact = await http(S.base, 'GET', '/fhir/Patient?family:exact=Quixotic', { token: t });
+  assert.ok(exact.json.entry.some((e) => e.resource.id === id), exact.text);
+  const prefixOnly = await http(S.base, 'GET', '/fhir/Patient?family:exact=Quix', { token: t });
+  assert.equal(prefixOnly.json.total, 0);
 });
 
 test('unknown parameters: warning in lenient mode, 400 under handling=strict', async () => {

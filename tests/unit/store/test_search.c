@@ -235,7 +235,15 @@ static void patient(struct mv_store *s, const char *id,
 static const char *by_string(struct mv_store *s, const char *param,
                              const char *const *values, size_t n,
                              struct hits *h) {
-  struct mv_store_string_cond sc = {param, values, n};
+  struct mv_store_string_cond sc = {param, values, n, false};
+  struct mv_store_query q = {.type = "Patient", .strings = &sc, .n_strings = 1};
+  return run(s, &q, h, NULL);
+}
+
+static const char *by_word(struct mv_store *s, const char *param,
+                           const char *value, struct hits *h) {
+  const char *v[1] = {value};
+  struct mv_store_string_cond sc = {param, v, 1, true};
   struct mv_store_query q = {.type = "Patient", .strings = &sc, .n_strings = 1};
   return run(s, &q, h, NULL);
 }
@@ -284,12 +292,22 @@ static void search_string_prefix_through_blind_index(void **state) {
   assert_string_equal(by_string(f->s, "family", v, 1, &h), "pt5");
   v[0] = "abcdefghijklmnopqrstuvwxyzabcdefXXXX";
   assert_string_equal(by_string(f->s, "family", v, 1, &h), "pt5");
+  /* :exact compares whole words: a prefix no longer matches. */
+  assert_string_equal(by_word(f->s, "family", "dij", &h), "");
+  assert_string_equal(by_word(f->s, "family", "dijk", &h), "pt4");
+  assert_string_equal(by_word(f->s, "family", "zoë", &h), "pt3");
+  assert_string_equal(by_word(f->s, "family", "zo", &h), "");
+  assert_string_equal(by_word(f->s, "family", LONG_WORD, &h), "pt5");
+  assert_string_equal(
+      by_word(f->s, "family", "abcdefghijklmnopqrstuvwxyzabcdef", &h),
+      ""); /* its first 32 characters are not the word */
   /* OR within a condition. */
   const char *or2[] = {"zo", "jan"};
   assert_string_equal(by_string(f->s, "name", or2, 2, &h), "pt2,pt3");
   /* AND of two conditions (name=van dijk). */
   const char *w1[] = {"van"}, *w2[] = {"dij"};
-  struct mv_store_string_cond sc[] = {{"name", w1, 1}, {"name", w2, 1}};
+  struct mv_store_string_cond sc[] = {{"name", w1, 1, false},
+                                      {"name", w2, 1, false}};
   struct mv_store_query q = {.type = "Patient", .strings = sc, .n_strings = 2};
   assert_string_equal(run(f->s, &q, &h, NULL), "pt4");
   w2[0] = "smi";
@@ -298,7 +316,7 @@ static void search_string_prefix_through_blind_index(void **state) {
   struct mv_store_token_value g = {NULL, "female"};
   struct mv_store_token_cond gc = {"gender", &g, 1};
   const char *s1[] = {"s"};
-  struct mv_store_string_cond fam = {"family", s1, 1};
+  struct mv_store_string_cond fam = {"family", s1, 1, false};
   struct mv_store_query q2 = {.type = "Patient",
                               .strings = &fam,
                               .n_strings = 1,
