@@ -51,6 +51,18 @@ test('role x endpoint matrix', async () => {
     ['write an AuditEvent', async () => ['POST', '/fhir/AuditEvent', { resourceType: 'AuditEvent' }], [401, 403, 403, 403, 403, 403, 403]],
     ['create a Patient', async () => ['POST', '/fhir/Patient', { resourceType: 'Patient' }], [401, 403, 201, 201, 201, 403, 403]],
     ['read a Practitioner', async () => ['GET', '/fhir/Practitioner/prac-doc1'], [401, 403, 200, 200, 200, 403, 403]],
+    ['vread own-compartment Patient', async () => ['GET', '/fhir/Patient/pat-a/_history/1'], [401, 200, 200, 403, 200, 403, 403]],
+    ['capabilities (public)', async () => ['GET', '/fhir/metadata'], [200, 200, 200, 200, 200, 200, 200]],
+    ['POST _search for pat-a', async () => ['POST', '/fhir/Observation/_search', 'patient=pat-a', { 'content-type': 'application/x-www-form-urlencoded' }], [401, 200, 200, 403, 200, 403, 403]],
+    ['transaction creating an Observation for pat-a', async () => ['POST', '/fhir', {
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [{ resource: vital('pat-a', '8867-4', 77, '/min'), request: { method: 'POST', url: 'Observation' } }],
+    }], [401, 200, 200, 403, 200, 403, 200]],
+    ['delete a Patient', async () => {
+      const p = await asAdmin('POST', '/fhir/Patient', { resourceType: 'Patient' });
+      return ['DELETE', `/fhir/Patient/${p.id}`];
+    }, [401, 403, 403, 403, 204, 403, 403]],
+    ['type history of AuditEvent', async () => ['GET', '/fhir/AuditEvent/_history?_count=5'], [401, 403, 403, 403, 200, 200, 403]],
     ['erase a patient', async () => {
       const p = await asAdmin('POST', '/fhir/Patient', { resourceType: 'Patient' });
       return ['POST', `/fhir/Patient/${p.id}/$erase`, { resourceType: 'Parameters', parameter: [{ name: 'confirm', valueString: p.id }] }];
@@ -60,9 +72,10 @@ test('role x endpoint matrix', async () => {
   let checked = 0;
   for (const [name, make, want] of rows) {
     for (let i = 0; i < roles.length; i++) {
-      const [method, path, body] = await make();
+      const [method, path, body, headers] = await make();
       const token = roles[i] === 'none' ? undefined : S.tok[roles[i]];
-      const r = await http(S.base, method, path, { token, body });
+      const raw = typeof body === 'string';
+      const r = await http(S.base, method, path, { token, body, raw, headers });
       checked++;
       if (r.status !== want[i]) failures.push(`${name} as ${roles[i]}: want ${want[i]}, got ${r.status} ${r.text.slice(0, 160)}`);
       if (r.status >= 400) assert.equal(r.json?.resourceType, 'OperationOutcome', `${name}/${roles[i]}: ${r.text}`);
