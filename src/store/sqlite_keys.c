@@ -105,6 +105,23 @@ static int create_key(struct mv_store_backend *be, const char *pid,
   return pending_add(be, pid, out);
 }
 
+/* One patient_keys row as stepped (rc): its site key id and wrapped key.
+ * MV_EGONE when the key was destroyed (erasure), MV_ECORRUPT when the row
+ * is malformed. */
+static int key_row(sqlite3 *db, sqlite3_stmt *st, int rc,
+                   char key_id[MV__SITE_KEY_ID_MAX + 1],
+                   uint8_t wrapped[MV__WRAPPED_LEN]) {
+  if (rc != SQLITE_ROW)
+    return mv__sq_fail(db, rc, NULL, "read patient key");
+  if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+    return MV_EGONE;
+  if (sqlite3_column_bytes(st, 1) != MV__WRAPPED_LEN ||
+      mv__sq_copy_col(st, 0, key_id, MV__SITE_KEY_ID_MAX + 1, false) != MV_OK)
+    return MV_ECORRUPT;
+  memcpy(wrapped, sqlite3_column_blob(st, 1), MV__WRAPPED_LEN);
+  return MV_OK;
+}
+
 /*
  * The row is read on every write, cache or not: it is where an erasure
  * shows, also one made by another process. Unwrapping is what the cache
@@ -124,16 +141,7 @@ int mv__sq_key_for_write(struct mv_store_backend *be, const char *pid,
     sqlite3_clear_bindings(st);
     return create_key(be, pid, out);
   }
-  if (rc != SQLITE_ROW) {
-    err = mv__sq_fail(be->wdb, rc, NULL, "read patient key");
-  } else if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-    err = MV_EGONE;
-  } else if (sqlite3_column_bytes(st, 1) != MV__WRAPPED_LEN ||
-             mv__sq_copy_col(st, 0, key_id, sizeof(key_id), false) != MV_OK) {
-    err = MV_ECORRUPT;
-  } else {
-    memcpy(wrapped, sqlite3_column_blob(st, 1), sizeof(wrapped));
-  }
+  err = key_row(be->wdb, st, rc, key_id, wrapped);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (err != MV_OK)
@@ -165,18 +173,10 @@ int mv__sq_key_for_read(struct mv_store_backend *be, struct mv__sq_rconn *c,
   sqlite3_stmt *st = c->st[R_KEY_GET];
   mv__sq_bind_text(st, 1, pid);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) {
+  if (rc == SQLITE_DONE)
     err = MV_ECORRUPT; /* a body without its key */
-  } else if (rc != SQLITE_ROW) {
-    err = mv__sq_fail(c->db, rc, NULL, "read patient key");
-  } else if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
-    err = MV_EGONE;
-  } else if (sqlite3_column_bytes(st, 1) != MV__WRAPPED_LEN ||
-             mv__sq_copy_col(st, 0, key_id, sizeof(key_id), false) != MV_OK) {
-    err = MV_ECORRUPT;
-  } else {
-    memcpy(wrapped, sqlite3_column_blob(st, 1), sizeof(wrapped));
-  }
+  else
+    err = key_row(c->db, st, rc, key_id, wrapped);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (err == MV_OK)
