@@ -14,17 +14,23 @@
 #define MV_AUTH_H
 
 #include "mv_err.h"
+#include "mv_limits.h"
 
 /* Caps of this module (input from outside is bounded by them). */
-#define MV_AUTH_PASSWORD_MIN 8u      /* bytes in a password or device secret */
-#define MV_AUTH_PASSWORD_MAX 1024u   /* bytes in a password or device secret */
-#define MV_AUTH_HASH_LEN 128u        /* == crypto_pwhash_STRBYTES */
-#define MV_AUTH_ID_LEN 64u           /* sub, fhir_id, org_id (bytes, no NUL) */
-#define MV_AUTH_SCOPES_MAX 16u       /* resource scopes in one set */
-#define MV_AUTH_SCOPE_TEXT_MAX 1280u /* bytes in a space-separated scope list */
-#define MV_AUTH_TOKEN_MAX 4096u      /* bytes in a bearer token (no NUL) */
-#define MV_AUTH_TOKEN_TTL_MAX (7 * 24 * 3600) /* longest token life, seconds */
-#define MV_AUTH_KEY_LEN 32u                   /* token MAC key bytes */
+#define MV_AUTH_PASSWORD_MIN                                                   \
+  MV_LIMIT_AUTH_PASSWORD_MIN /* bytes in a password or device secret */
+#define MV_AUTH_PASSWORD_MAX                                                   \
+  MV_LIMIT_AUTH_PASSWORD      /* bytes in a password or device secret */
+#define MV_AUTH_HASH_LEN 128u /* == crypto_pwhash_STRBYTES */
+#define MV_AUTH_ID_LEN 64u    /* sub, fhir_id, org_id (bytes, no NUL) */
+#define MV_AUTH_SCOPES_MAX MV_LIMIT_AUTH_SCOPES /* resource scopes in one set */
+#define MV_AUTH_SCOPE_TEXT_MAX                                                 \
+  MV_LIMIT_AUTH_SCOPE_TEXT /* bytes in a space-separated scope list */
+#define MV_AUTH_TOKEN_MAX                                                      \
+  MV_LIMIT_AUTH_TOKEN /* bytes in a bearer token (no NUL) */
+#define MV_AUTH_TOKEN_TTL_MAX                                                  \
+  MV_LIMIT_AUTH_TOKEN_TTL_S /* longest token life, seconds */
+#define MV_AUTH_KEY_LEN 32u /* token MAC key bytes */
 
 /* ---- Passwords -----------------------------------------------------------
  */

@@ -15,12 +15,13 @@
 
 #include "mv_common.h"
 #include "mv_err.h"
+#include "mv_limits.h"
 
 /* ---- OperationOutcome ---------------------------------------------------- */
 
-#define MV_FHIR_ISSUES_MAX 32u /* issues kept in one outcome */
-#define MV_FHIR_DIAG_MAX 256u  /* bytes of one diagnostics text */
-#define MV_FHIR_EXPR_MAX 256u  /* bytes of one expression (FHIRPath) */
+#define MV_FHIR_ISSUES_MAX MV_LIMIT_FHIR_ISSUES /* issues kept in one outcome */
+#define MV_FHIR_DIAG_MAX 256u /* bytes of one diagnostics text */
+#define MV_FHIR_EXPR_MAX 256u /* bytes of one expression (FHIRPath) */
 
 enum mv_fhir_severity {
   MV_FHIR_FATAL = 0,

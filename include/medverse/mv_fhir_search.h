@@ -29,17 +29,17 @@
 /* ---- Caps ---------------------------------------------------------------- */
 
 /* clang-format off */
-#define MV_FHIR_SEARCH_QUERY_MAX 8192u      /* bytes of one raw query string */
-#define MV_FHIR_SEARCH_TERMS_MAX 32u        /* search terms (ANDed parameters) */
-#define MV_FHIR_SEARCH_VALUES_MAX 32u       /* comma-separated values (ORed) in one term */
-#define MV_FHIR_SEARCH_WORDS_MAX 8u         /* words in one string search value */
+#define MV_FHIR_SEARCH_QUERY_MAX MV_LIMIT_FHIR_SEARCH_QUERY      /* bytes of one raw query string */
+#define MV_FHIR_SEARCH_TERMS_MAX MV_LIMIT_FHIR_SEARCH_TERMS        /* search terms (ANDed parameters) */
+#define MV_FHIR_SEARCH_VALUES_MAX MV_LIMIT_FHIR_SEARCH_VALUES       /* comma-separated values (ORed) in one term */
+#define MV_FHIR_SEARCH_WORDS_MAX MV_LIMIT_FHIR_SEARCH_WORDS         /* words in one string search value */
 #define MV_FHIR_SEARCH_COUNT_DEFAULT 20u    /* _count when absent */
-#define MV_FHIR_SEARCH_COUNT_MAX 1000u      /* largest _count */
-#define MV_FHIR_SEARCH_OFFSET_MAX 100000000u /* largest _offset */
-#define MV_FHIR_INDEX_TERMS_MAX 256u        /* index terms of one resource */
-#define MV_FHIR_INDEX_VALUE_MAX 1024u       /* bytes of one token system or code */
-#define MV_FHIR_STRING_WORDS_MAX 32u        /* words taken from one string element */
-#define MV_FHIR_BUNDLE_ENTRIES_MAX 1000u    /* entries in one batch/transaction */
+#define MV_FHIR_SEARCH_COUNT_MAX MV_LIMIT_FHIR_SEARCH_COUNT      /* largest _count */
+#define MV_FHIR_SEARCH_OFFSET_MAX MV_LIMIT_FHIR_SEARCH_OFFSET /* largest _offset */
+#define MV_FHIR_INDEX_TERMS_MAX MV_LIMIT_FHIR_INDEX_TERMS        /* index terms of one resource */
+#define MV_FHIR_INDEX_VALUE_MAX MV_LIMIT_FHIR_INDEX_VALUE       /* bytes of one token system or code */
+#define MV_FHIR_STRING_WORDS_MAX MV_LIMIT_FHIR_STRING_WORDS        /* words taken from one string element */
+#define MV_FHIR_BUNDLE_ENTRIES_MAX MV_LIMIT_FHIR_BUNDLE_ENTRIES    /* entries in one batch/transaction */
 /* clang-format on */
 
 /* "No date": the value of date_lo_us/date_hi_us and last_modified_us when

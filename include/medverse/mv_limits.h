@@ -44,6 +44,36 @@
 #define MV_LIMIT_ID_LEN 64u                    /* FHIR id: [A-Za-z0-9\-\.]{1,64} */
 #define MV_LIMIT_TYPE_LEN 64u                  /* resource type name */
 
+/* FHIR (the fhir module; mv_fhir.h and mv_fhir_search.h name them too) */
+#define MV_LIMIT_FHIR_ISSUES 32u                 /* issues kept in one OperationOutcome */
+#define MV_LIMIT_FHIR_SEARCH_QUERY 8192u         /* bytes of one raw search query */
+#define MV_LIMIT_FHIR_SEARCH_TERMS 32u           /* ANDed parameters in one search */
+#define MV_LIMIT_FHIR_SEARCH_VALUES 32u          /* ORed values in one parameter */
+#define MV_LIMIT_FHIR_SEARCH_WORDS 8u            /* words in one string search value */
+#define MV_LIMIT_FHIR_SEARCH_COUNT 1000u         /* largest _count */
+#define MV_LIMIT_FHIR_SEARCH_OFFSET 100000000u   /* largest _offset */
+#define MV_LIMIT_FHIR_INDEX_TERMS 256u           /* index terms taken from one resource */
+#define MV_LIMIT_FHIR_INDEX_VALUE 1024u          /* bytes of one indexed system or code */
+#define MV_LIMIT_FHIR_STRING_WORDS 32u           /* words indexed from one string element */
+#define MV_LIMIT_FHIR_BUNDLE_ENTRIES 1000u       /* entries in one batch or transaction */
+
+/* Accounts and tokens (the auth module; mv_auth.h names them too) */
+#define MV_LIMIT_AUTH_PASSWORD_MIN 8u            /* bytes in a password or device secret */
+#define MV_LIMIT_AUTH_PASSWORD 1024u             /* bytes in a password or device secret */
+#define MV_LIMIT_AUTH_SCOPES 16u                 /* resource scopes in one token */
+#define MV_LIMIT_AUTH_SCOPE_TEXT 1280u           /* bytes in a space-separated scope list */
+#define MV_LIMIT_AUTH_TOKEN 4096u                /* bytes in a bearer token */
+#define MV_LIMIT_AUTH_TOKEN_TTL_S (7 * 24 * 3600) /* longest token life */
+#define MV_LIMIT_AUTH_LIMITER_KEYS 4096u         /* accounts/addresses the login limiter tracks */
+
+/* Store search index and transactions (mv_store.h names them too) */
+#define MV_LIMIT_STORE_PARAM 64u                 /* bytes in a search parameter name */
+#define MV_LIMIT_STORE_TERMS 256u                /* index terms per write */
+#define MV_LIMIT_STORE_STRING_PREFIX 32u         /* UTF-8 characters hashed per name word */
+#define MV_LIMIT_STORE_QUERY_VALUES 1024u        /* values over all lists of one query */
+#define MV_LIMIT_STORE_QUERY_ROWS 1000u          /* rows in one search page */
+#define MV_LIMIT_STORE_TX 1000u                  /* writes in one transaction */
+
 /* Configuration */
 #define MV_LIMIT_CONFIG_FILE_MAX (256u * 1024u) /* config file bytes */
 #define MV_LIMIT_CONFIG_LINE_MAX 4096u          /* one config line */

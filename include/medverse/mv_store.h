@@ -26,6 +26,7 @@
 #include "mv_clock.h"
 #include "mv_buf.h"
 #include "mv_err.h"
+#include "mv_limits.h"
 
 struct mv_store;
 
@@ -99,12 +100,15 @@ struct mv_store_term {
 };
 
 /* Caps on one write's terms and one query (enforced with MV_ETOOBIG). */
-#define MV_STORE_PARAM_MAX 64u          /* bytes in a parameter name */
-#define MV_STORE_TERMS_MAX 256u         /* terms per write */
-#define MV_STORE_STRING_PREFIX_MAX 32u  /* UTF-8 characters hashed per word */
-#define MV_STORE_QUERY_VALUES_MAX 1024u /* values over all lists of a query */
-#define MV_STORE_QUERY_LIMIT_MAX 1000u  /* rows per search page */
-#define MV_STORE_TX_MAX 1000u           /* writes per transaction */
+#define MV_STORE_PARAM_MAX MV_LIMIT_STORE_PARAM /* bytes in a parameter name */
+#define MV_STORE_TERMS_MAX MV_LIMIT_STORE_TERMS /* terms per write */
+#define MV_STORE_STRING_PREFIX_MAX                                             \
+  MV_LIMIT_STORE_STRING_PREFIX /* UTF-8 characters hashed per word */
+#define MV_STORE_QUERY_VALUES_MAX                                              \
+  MV_LIMIT_STORE_QUERY_VALUES /* values over all lists of a query */
+#define MV_STORE_QUERY_LIMIT_MAX                                               \
+  MV_LIMIT_STORE_QUERY_ROWS               /* rows per search page */
+#define MV_STORE_TX_MAX MV_LIMIT_STORE_TX /* writes per transaction */
 
 /* One write. Everything is copied by mv_store_submit(). */
 struct mv_store_write {

@@ -264,15 +264,15 @@ int mv_api_new(const struct mv_api_opts *o, struct mv_api **out_api,
   }
   rc = mv_auth_limiter_new(
       o->login_max_failures ? o->login_max_failures : 5u,
-      (int64_t)(o->login_window_s ? o->login_window_s : 60u) * 1000000, 4096u,
-      &api->limiter);
+      (int64_t)(o->login_window_s ? o->login_window_s : 60u) * 1000000,
+      MV_LIMIT_AUTH_LIMITER_KEYS, &api->limiter);
   if (rc != MV_OK)
     goto out;
   /* An address may be shared (a ward's NAT, a proxy): a looser limit. */
   rc = mv_auth_limiter_new(
       8u * (o->login_max_failures ? o->login_max_failures : 5u),
-      (int64_t)(o->login_window_s ? o->login_window_s : 60u) * 1000000, 4096u,
-      &api->addr_limiter);
+      (int64_t)(o->login_window_s ? o->login_window_s : 60u) * 1000000,
+      MV_LIMIT_AUTH_LIMITER_KEYS, &api->addr_limiter);
   if (rc != MV_OK)
     goto out;
   if ((rc = mv_server_route(o->srv, NULL, "/fhir/*", fhir_handler, api)) !=
