@@ -232,6 +232,49 @@ test('Patient search by name, family, given, identifier, birthdate, gender', asy
   assert.equal(prefixOnly.json.total, 0);
 });
 
+test('Encounter, Condition, Flag and Appointment search by patient, status and date', async () => {
+  const t = S.tok.doc1;
+  const dir = join(process.env.MV_SOURCE_DIR, 'tests/fixtures/fhir');
+  const load = (f) => {
+    const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    delete r.id;
+    delete r.meta;
+    return JSON.parse(JSON.stringify(r).replace(/"Patient\/[^"]+"/g, '"Patient/pat-a"')
+      .replace(/"Practitioner\/[^"]+"/g, '"Practitioner/prac-doc1"'));
+  };
+  const enc = load('encounter.json');
+  const e = await http(S.base, 'POST', '/fhir/Encounter', { token: t, body: enc });
+  assert.equal(e.status, 201, e.text);
+  const cond = load('condition.json');
+  delete cond.encounter;
+  const c = await http(S.base, 'POST', '/fhir/Condition', { token: t, body: cond });
+  assert.equal(c.status, 201, c.text);
+  const flag = load('flag.json');
+  const f = await http(S.base, 'POST', '/fhir/Flag', { token: t, body: flag });
+  assert.equal(f.status, 201, f.text);
+  const appt = load('appointment.json');
+  const a = await http(S.base, 'POST', '/fhir/Appointment', { token: t, body: appt });
+  assert.equal(a.status, 201, a.text);
+  const cases = [
+    ['Encounter?patient=pat-a&status=finished&date=2024-05-01', e.json.id, true],
+    ['Encounter?patient=pat-a&status=in-progress', e.json.id, false],
+    ['Encounter?patient=pat-a&date=ge2024-06-01', e.json.id, false],
+    ['Condition?patient=pat-a&status=active&date=2024-05-01', c.json.id, true],
+    ['Condition?patient=pat-a&status=resolved', c.json.id, false],
+    ['Flag?patient=pat-a&status=active&date=ge2024-05-01', f.json.id, true],
+    ['Flag?patient=pat-a&status=inactive', f.json.id, false],
+    ['Appointment?patient=pat-a&status=booked&date=2024-05-08', a.json.id, true],
+    ['Appointment?patient=pat-a&date=lt2024-05-08', a.json.id, false],
+  ];
+  for (const [q, id, want] of cases) {
+    const r = await http(S.base, 'GET', `/fhir/${q}`, { token: t });
+    assert.equal(r.status, 200, `${q}: ${r.text}`);
+    const got = (r.json.entry || []).some((x) => x.resource?.id === id);
+    assert.equal(got, want, q);
+    await valid(r.json);
+  }
+});
+
 test('unknown parameters: warning in lenient mode, 400 under handling=strict', async () => {
   const t = S.tok.doc1;
   const r = await http(S.base, 'GET', '/fhir/Observation?patient=pat-a&foo=bar', { token: t });
