@@ -46,15 +46,8 @@ static int64_t mono_read(const struct mv_clock *c) {
 static const struct mv_clock test_clock = {clock_read, mono_read, NULL};
 
 static void open_store(struct fx *f) {
-  struct mv_store_opts o = {
-      .url = f->url, .batch_delay_us = 1, .clock = &test_clock};
-  struct mv_diag d;
   atomic_store(&now_us, 1800000000000000);
-  mv_diag_clear(&d);
-  int rc = mv_store_open(&o, &f->s, &d);
-  if (rc != MV_OK)
-    fprintf(stderr, "open failed: %s: %s\n", mv_err_name(rc), d.msg);
-  assert_int_equal(rc, MV_OK);
+  f->s = fx_open_url(f->url, 0, 1, 0, &test_clock);
 }
 
 #define LOINC "http://loinc.org"

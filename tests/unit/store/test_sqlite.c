@@ -55,13 +55,7 @@ static void resize_fs(struct fx *f, const char *size) {
 }
 
 static void open_store(struct fx *f) {
-  struct mv_store_opts o = {.url = f->url, .batch_delay_us = 200};
-  struct mv_diag d;
-  mv_diag_clear(&d);
-  int rc = mv_store_open(&o, &f->s, &d);
-  if (rc != MV_OK)
-    fprintf(stderr, "open failed: %s: %s\n", mv_err_name(rc), d.msg);
-  assert_int_equal(rc, MV_OK);
+  f->s = fx_open_url(f->url, 0, 200, 0, NULL);
 }
 
 #define BODY_LEN 4000

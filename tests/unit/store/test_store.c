@@ -40,17 +40,7 @@ static int teardown(void **state) {
 
 static void open_with(struct fx *f, unsigned batch_max, unsigned delay_us,
                       unsigned cap, const struct mv_clock *clock) {
-  struct mv_store_opts o = {.url = f->url,
-                            .batch_max = batch_max,
-                            .batch_delay_us = delay_us,
-                            .queue_cap = cap,
-                            .clock = clock};
-  struct mv_diag d;
-  mv_diag_clear(&d);
-  int rc = mv_store_open(&o, &f->s, &d);
-  if (rc != MV_OK)
-    fprintf(stderr, "open failed: %s: %s\n", mv_err_name(rc), d.msg);
-  assert_int_equal(rc, MV_OK);
+  f->s = fx_open_url(f->url, batch_max, delay_us, cap, clock);
 }
 
 static void open_default(struct fx *f) {

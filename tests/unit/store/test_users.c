@@ -28,15 +28,7 @@ static int teardown(void **state) {
 }
 
 static struct mv_store *open_at(const char *url) {
-  struct mv_store_opts o = {.url = url, .batch_delay_us = 500};
-  struct mv_store *s = NULL;
-  struct mv_diag d;
-  mv_diag_clear(&d);
-  int rc = mv_store_open(&o, &s, &d);
-  if (rc != MV_OK)
-    fprintf(stderr, "open failed: %s: %s\n", mv_err_name(rc), d.msg);
-  assert_int_equal(rc, MV_OK);
-  return s;
+  return fx_open_url(url, 0, 500, 0, NULL);
 }
 
 static struct mv_store_user user(const char *name, const char *role,
@@ -140,15 +132,9 @@ static void users_list_in_username_order(void **state) {
 static void users_put_from_second_store_while_first_writes(void **state) {
   struct fx *f = *state;
   int go[2];
-  assert_int_equal(pipe(go), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
+  pid_t pid = fx_fork_second(go);
   if (pid == 0) {
     /* The "admin CLI": a separate process, as in production. */
-    char c;
-    close(go[1]);
-    if (read(go[0], &c, 1) != 1)
-      _exit(5);
     struct mv_store_opts o = {.url = f->url};
     struct mv_store *s2 = NULL;
     if (mv_store_open(&o, &s2, NULL) != MV_OK)
@@ -167,7 +153,6 @@ static void users_put_from_second_store_while_first_writes(void **state) {
     mv_store_close(s2);
     _exit(0);
   }
-  close(go[0]);
   f->s = open_at(f->url);
   struct mv_store_write w = {.op = MV_STORE_CREATE,
                              .type = "Observation",
@@ -177,21 +162,20 @@ static void users_put_from_second_store_while_first_writes(void **state) {
                              .date_us = MV_STORE_NO_DATE};
   w.id = "w0";
   assert_int_equal(mv_store_write_sync(f->s, &w, NULL), MV_OK);
-  assert_int_equal(write(go[1], "g", 1), 1);
-  close(go[1]);
+  fx_second_go(go);
   int wst = 0;
+  bool reaped = false;
   char id[16];
   for (int i = 1; i < 400; i++) {
     snprintf(id, sizeof(id), "w%d", i);
     w.id = id;
     assert_int_equal(mv_store_write_sync(f->s, &w, NULL), MV_OK);
-    if (waitpid(pid, &wst, WNOHANG) == pid)
+    if (waitpid(pid, &wst, WNOHANG) == pid) {
+      reaped = true;
       break;
+    }
   }
-  if (waitpid(pid, &wst, WNOHANG) == 0)
-    assert_int_equal(waitpid(pid, &wst, 0), pid);
-  assert_true(WIFEXITED(wst));
-  assert_int_equal(WEXITSTATUS(wst), 0);
+  fx_second_ok(pid, reaped, wst);
   struct mv_store_user got;
   assert_int_equal(mv_store_user_get(f->s, "cli19", &got), MV_OK);
   assert_string_equal(got.fhir_id, "prac-1");

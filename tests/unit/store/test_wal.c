@@ -56,17 +56,14 @@ static long long wal_bytes(const char *dir) {
 
 static void wal_is_bounded_while_readers_never_stop(void **state) {
   struct fx *f = *state;
-  struct mv_diag d;
   /* one write per commit: the most WAL frames per write */
-  struct mv_store_opts o = {.url = f->url, .batch_max = 1};
   char body[7000], id[32];
   /* the checkpointer reports each restart at debug level */
   FILE *log = tmpfile();
   assert_non_null(log);
   mv_log_set_output(log);
   mv_log_set_level(MV_LOG_DEBUG);
-  mv_diag_clear(&d);
-  assert_int_equal(mv_store_open(&o, &f->s, &d), MV_OK);
+  f->s = fx_open_url(f->url, 1, 0, 0, NULL);
   memset(body, ' ', sizeof(body));
   memcpy(body, "{\"resourceType\":\"Observation\"}", 30);
   body[sizeof(body) - 1] = '\0';
