@@ -40,6 +40,10 @@ int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_epi(int argc, char **argv);
+/* `medverse epi detect` (cmd_epi_detect.c), dispatched by cmd_epi. */
+int cmd_epi_detect(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 /* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
  * is called once the server is listening, before the ready line is printed.

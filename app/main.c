@@ -22,6 +22,9 @@ static const struct command commands[] = {
      "run the server with demo accounts and simulated patients"},
     {"admin", cmd_admin,
      "manage accounts, devices and the site key (server running or not)"},
+    {"epi", cmd_epi, "surveillance on CSV: outbreak detection, Rt, forecasts"},
+    {"ledger", cmd_ledger,
+     "the tamper-evident log: verify, prove, export, witness"},
     {"version", cmd_version, "print version and library versions"},
 };
 

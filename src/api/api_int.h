@@ -43,6 +43,8 @@ struct mv_api {
   unsigned token_ttl_s;
   struct mv_auth_limiter *limiter;      /* per account */
   struct mv_auth_limiter *addr_limiter; /* per client address */
+  struct api_epi *epi;                  /* surveillance state (epi.c); owned */
+  struct api_ledger *ledger;            /* ledger state (ledger.c); owned */
 };
 
 struct api_hdr {
@@ -89,6 +91,15 @@ void api_outcome(struct api_req *q, int status,
                  const struct mv_fhir_outcome *oo);
 /* The base URL + path (arena). */
 const char *api_url(struct api_req *q, const char *fmt, ...) MV_PRINTF(2, 3);
+
+/* epi.c and ledger.c: their routes (called by mv_api_new) and their state
+ * (freed by mv_api_free, after the server stopped; accept api->x NULL). */
+struct api_epi;
+struct api_ledger;
+int api_epi_routes(struct mv_api *api, struct mv_diag *diag);
+void api_epi_free(struct mv_api *api);
+int api_ledger_routes(struct mv_api *api, struct mv_diag *diag);
+void api_ledger_free(struct mv_api *api);
 
 /* auth_http.c */
 void api_token_job(struct api_req *q);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Surveillance routes (issue 7): registered by mv_api_new. */
+#include "api_int.h"
+
+int api_epi_routes(struct mv_api *api, struct mv_diag *diag) {
+  (void)api;
+  (void)diag;
+  return MV_OK;
+}
+
+void api_epi_free(struct mv_api *api) {
+  (void)api;
+}
