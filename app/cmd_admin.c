@@ -45,7 +45,8 @@ struct flag_def {
 
 static const struct flag_def flag_defs[] = {
     {F_ROLE,
-     {"role", true, "patient, clinician, admin or auditor (required)", NULL},
+     {"role", true,
+      "patient, clinician, admin, auditor or public-health (required)", NULL},
      "role ROLE"},
     {F_PASSWORD_STDIN,
      {"password-stdin", false, "read the password from stdin (required)", NULL},
@@ -313,8 +314,8 @@ static int run_user_add(struct admin_run *r) {
     return usage_error(r, role == MV_AUTH_ROLE_DEVICE
                               ? "devices are added with 'medverse admin "
                                 "device add'"
-                              : "--role must be patient, clinician, admin or "
-                                "auditor");
+                              : "--role must be patient, clinician, admin, "
+                                "auditor or public-health");
   if (!r->o.password_stdin)
     return usage_error(r, "--password-stdin is required");
   if (r->o.fhir_id && !fhir_id_ok(r->o.fhir_id))

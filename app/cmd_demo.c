@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_demo_epi.h"
 #include "mv_clock.h"
 #include "mv_log.h"
 #include "mv_net.h"
@@ -41,6 +42,7 @@ static const struct {
     {"clinician", "clinician", "demo-clinician", "demo-clinician"},
     {"patient", "patient", "demo-patient", "demo-p1"},
     {"admin", "admin", "demo-admin", ""},
+    {"epi", "public-health", "demo-epi", ""},
 };
 
 static const char *const given_names[] = {"Alex",   "Mei", "Sam",   "Lin",
@@ -384,6 +386,8 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
     return rc;
   }
   if ((rc = put_clinician(env->api)) != MV_OK)
+    return rc;
+  if ((rc = demo_epi_seed(env)) != MV_OK)
     return rc;
   dm->patients = calloc(dm->n ? dm->n : 1, sizeof(*dm->patients));
   if (!dm->patients)

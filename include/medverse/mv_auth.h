@@ -69,9 +69,12 @@ enum mv_auth_role {
   MV_AUTH_ROLE_ADMIN = 3,
   MV_AUTH_ROLE_AUDITOR = 4,
   MV_AUTH_ROLE_DEVICE = 5,
+  /* Epidemiologists: aggregated surveillance data only, no patient record. */
+  MV_AUTH_ROLE_PUBLIC_HEALTH = 6,
 };
 
-/* "patient", "clinician", "admin", "auditor", "device" (static); NULL for
+/* "patient", "clinician", "admin", "auditor", "device", "public-health"
+ * (static); NULL for
  * MV_AUTH_ROLE_NONE and values outside the enum. */
 MV_API const char *mv_auth_role_name(enum mv_auth_role role);
 /* Exact, case-sensitive name to role. MV_EINVAL for anything else (out_role
@@ -145,6 +148,9 @@ MV_API bool mv_auth_scopes_allow(const struct mv_auth_scopes *sc,
  *   admin     user/ALL.*
  *   auditor   user/AuditEvent.read
  *   device    user/Observation.write
+ *   public-health  user/MeasureReport.read user/MeasureReport.write
+ *             (MeasureReport stands for the surveillance data: aggregated
+ *             case counts; the role table still denies /fhir access)
  * MV_EINVAL for MV_AUTH_ROLE_NONE or an unknown role. */
 MV_API MV_NODISCARD int mv_auth_scopes_default(enum mv_auth_role role,
                                                struct mv_auth_scopes *out);
@@ -258,6 +264,8 @@ enum mv_auth_action {
   MV_AUTH_ACT_AUDIT_READ,  /* audit log views outside FHIR */
   MV_AUTH_ACT_LEDGER_READ, /* the tamper-evident ledger view */
   MV_AUTH_ACT_ADMIN,       /* account, device and key administration */
+  MV_AUTH_ACT_SURV_READ,   /* surveillance results, alerts, sharing export */
+  MV_AUTH_ACT_SURV_WRITE,  /* case-count uploads, runs, alert acknowledgement */
   MV_AUTH_ACT_COUNT
 };
 
@@ -265,7 +273,7 @@ enum mv_auth_action {
 struct mv_auth_request {
   enum mv_auth_action action;
   const char *type; /* resource type; may be NULL for AUDIT_READ,
-                       LEDGER_READ and ADMIN */
+                       LEDGER_READ, ADMIN, SURV_READ and SURV_WRITE */
   /* The compartment of the target: the Patient id the resource belongs to
    * (a Patient's own id for a Patient); "" or NULL when it has none. */
   const char *patient_id;
@@ -296,6 +304,9 @@ struct mv_auth_request {
  *   AUDIT_READ/
  *   LEDGER_READ      -                -                      yes   yes      -
  *   ADMIN            -                -                      yes   -        -
+ *   SURV_READ/
+ *   SURV_WRITE       -                -                      yes   -        -
+ *   public-health: SURV_READ and SURV_WRITE only (every FHIR action denied).
  *
  *   own compartment: r->patient_id is non-empty and equals p->fhir_id.
  *   care team (*): r->patient_id non-empty, r->on_care_team and not
@@ -305,7 +316,8 @@ struct mv_auth_request {
  *   clinicians or devices. Admins ignore consent (every admin access is
  *   audited by the caller). Finally p->scopes must allow the type and access
  *   (read for READ..HISTORY, AUDIT_READ, LEDGER_READ on "AuditEvent"; write
- *   for the rest; ADMIN needs a user/ or system/ scope on "*" with write),
+ *   for the rest; ADMIN needs a user/ or system/ scope on "*" with write;
+ *   SURV_READ/SURV_WRITE read/write on "MeasureReport"),
  *   a patient/ scope only inside the own compartment.
  */
 MV_API MV_NODISCARD int mv_auth_decide(const struct mv_auth_principal *p,

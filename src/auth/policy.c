@@ -18,6 +18,7 @@
  *
  *   action    | patient        | clinician  | admin | auditor    | device
  *   ----------+----------------+------------+-------+------------+-------------
+ *   (public-health: SURV_READ and SURV_WRITE only, every other cell -)
  *   READ      | OWN            | CARE_READ  | ANY   | AUDIT_ONLY | -
  *   VREAD     | OWN            | CARE_READ  | ANY   | AUDIT_ONLY | -
  *   SEARCH    | OWN            | CARE_READ  | ANY   | AUDIT_ONLY | -
@@ -31,6 +32,7 @@
  *   AUDIT_READ| -              | -          | YES   | YES        | -
  *   LEDGER_RD | -              | -          | YES   | YES        | -
  *   ADMIN     | -              | -          | YES   | -          | -
+ *   SURV_RD/WR| -              | -          | YES   | -          | -
  *
  * Why these choices: a patient reads everything in their own record and
  * may add what remote care expects from them (home measurements as
@@ -40,8 +42,10 @@
  * patients whose CareTeam holds their Practitioner, unless a Consent denies
  * them; resources without a patient (Practitioner, Device, CareTeam with no
  * subject) are readable so the directory works, but only admins write
- * them. Admins are not bound by Consent: their access is a deliberate
- * break-glass path and the caller audits every one.
+ * them. Epidemiologists (public-health) work on aggregated case counts
+ * (surveillance) and never see a patient record. Admins are not bound by
+ * Consent: their access is a deliberate break-glass path and the caller
+ * audits every one.
  */
 #include <string.h>
 
@@ -83,15 +87,19 @@ static const struct cell table[][MV_AUTH_ACT_COUNT] = {
                               R(DENY),
                               R(DENY),
                               R(DENY),
+                              R(DENY),
+                              R(DENY),
                               R(DENY)},
     [MV_AUTH_ROLE_CLINICIAN] = {R(CARE_READ), R(CARE_READ), R(CARE_READ),
                                 R(CARE_READ), R(CARE_NEW), R(CARE), R(CARE),
-                                R(DENY), R(DENY), R(DENY), R(DENY)},
+                                R(DENY), R(DENY), R(DENY), R(DENY), R(DENY),
+                                R(DENY)},
     [MV_AUTH_ROLE_ADMIN] = {R(ANY), R(ANY), R(ANY), R(ANY), R(ANY), R(ANY),
-                            R(ANY), R(ANY), R(YES), R(YES), R(YES)},
+                            R(ANY), R(ANY), R(YES), R(YES), R(YES), R(YES),
+                            R(YES)},
     [MV_AUTH_ROLE_AUDITOR] = {R(AUDIT_ONLY), R(AUDIT_ONLY), R(AUDIT_ONLY),
                               R(AUDIT_ONLY), R(DENY), R(DENY), R(DENY), R(DENY),
-                              R(YES), R(YES), R(DENY)},
+                              R(YES), R(YES), R(DENY), R(DENY), R(DENY)},
     [MV_AUTH_ROLE_DEVICE] = {R(DENY),
                              R(DENY),
                              R(DENY),
@@ -102,15 +110,22 @@ static const struct cell table[][MV_AUTH_ACT_COUNT] = {
                              R(DENY),
                              R(DENY),
                              R(DENY),
+                             R(DENY),
+                             R(DENY),
                              R(DENY)},
+    [MV_AUTH_ROLE_PUBLIC_HEALTH] = {R(DENY), R(DENY), R(DENY), R(DENY), R(DENY),
+                                    R(DENY), R(DENY), R(DENY), R(DENY), R(DENY),
+                                    R(DENY), R(YES), R(YES)},
 };
 #undef R
 
-_Static_assert(MV_AUTH_ACT_COUNT == 11, "update the policy table");
-_Static_assert(MV_ARRAY_LEN(table) == MV_AUTH_ROLE_DEVICE + 1,
+_Static_assert(MV_AUTH_ACT_COUNT == 13, "update the policy table");
+_Static_assert(MV_ARRAY_LEN(table) == MV_AUTH_ROLE_PUBLIC_HEALTH + 1,
                "one row per role");
 
 static const char AUDIT_TYPE[] = "AuditEvent";
+/* The scope type that stands for surveillance data (aggregated counts). */
+static const char SURV_TYPE[] = "MeasureReport";
 
 static bool in_list(const char *const *list, const char *s) {
   for (; *list; list++)
@@ -122,7 +137,8 @@ static bool in_list(const char *const *list, const char *s) {
 static bool is_read(enum mv_auth_action a) {
   return a == MV_AUTH_ACT_READ || a == MV_AUTH_ACT_VREAD ||
          a == MV_AUTH_ACT_SEARCH || a == MV_AUTH_ACT_HISTORY ||
-         a == MV_AUTH_ACT_AUDIT_READ || a == MV_AUTH_ACT_LEDGER_READ;
+         a == MV_AUTH_ACT_AUDIT_READ || a == MV_AUTH_ACT_LEDGER_READ ||
+         a == MV_AUTH_ACT_SURV_READ;
 }
 
 static bool has_resource(enum mv_auth_action a) {
@@ -179,7 +195,11 @@ static bool scopes_ok(const struct mv_auth_principal *p,
                       const struct mv_auth_request *r, bool own) {
   unsigned access =
       is_read(r->action) ? MV_AUTH_ACCESS_READ : MV_AUTH_ACCESS_WRITE;
-  const char *type = has_resource(r->action) ? r->type : AUDIT_TYPE;
+  const char *type = has_resource(r->action) ? r->type
+                     : (r->action == MV_AUTH_ACT_SURV_READ ||
+                        r->action == MV_AUTH_ACT_SURV_WRITE)
+                         ? SURV_TYPE
+                         : AUDIT_TYPE;
   bool admin = r->action == MV_AUTH_ACT_ADMIN;
   if (p->scopes.n > MV_AUTH_SCOPES_MAX)
     return false;

@@ -18,9 +18,12 @@ _Static_assert(MV_AUTH_SCOPE_TEXT_MAX >=
                "scope text cap below the longest canonical set");
 
 static const char *const role_names[] = {
-    [MV_AUTH_ROLE_PATIENT] = "patient", [MV_AUTH_ROLE_CLINICIAN] = "clinician",
-    [MV_AUTH_ROLE_ADMIN] = "admin",     [MV_AUTH_ROLE_AUDITOR] = "auditor",
+    [MV_AUTH_ROLE_PATIENT] = "patient",
+    [MV_AUTH_ROLE_CLINICIAN] = "clinician",
+    [MV_AUTH_ROLE_ADMIN] = "admin",
+    [MV_AUTH_ROLE_AUDITOR] = "auditor",
     [MV_AUTH_ROLE_DEVICE] = "device",
+    [MV_AUTH_ROLE_PUBLIC_HEALTH] = "public-health",
 };
 
 const char *mv_auth_role_name(enum mv_auth_role role) {
@@ -213,6 +216,8 @@ int mv_auth_scopes_default(enum mv_auth_role role, struct mv_auth_scopes *out) {
       [MV_AUTH_ROLE_ADMIN] = "user/*.*",
       [MV_AUTH_ROLE_AUDITOR] = "user/AuditEvent.read",
       [MV_AUTH_ROLE_DEVICE] = "user/Observation.write",
+      [MV_AUTH_ROLE_PUBLIC_HEALTH] = "user/MeasureReport.read "
+                                     "user/MeasureReport.write",
   };
   if (!out || role <= MV_AUTH_ROLE_NONE ||
       (unsigned)role >= MV_ARRAY_LEN(defaults))

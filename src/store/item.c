@@ -93,6 +93,15 @@ int mv__store_validate_write(const struct mv_store_write *w) {
   if (index_too_long(w->patient_id) || index_too_long(w->code) ||
       index_too_long(w->status))
     return MV_ETOOBIG;
+  if (w->actor) {
+    size_t n = strnlen(w->actor, MV_LIMIT_LEDGER_ACTOR + 1);
+    if (n > MV_LIMIT_LEDGER_ACTOR)
+      return MV_ETOOBIG;
+    /* the characters a ledger entry's actor may hold (mv_tlog.h) */
+    if (strspn(w->actor, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789-._/:") != n)
+      return MV_EINVAL;
+  }
   if (!optional_patient_ok(w->patient_id))
     return MV_EINVAL;
   if (w->date_us != MV_STORE_NO_DATE && w->date_hi_us != MV_STORE_NO_DATE &&
@@ -118,7 +127,7 @@ static size_t str_bytes(const char *v) {
 /* Bytes of copied strings a write needs (each with its NUL). */
 static size_t write_chars(const struct mv_store_write *w) {
   size_t n = str_bytes(w->type) + str_bytes(w->id) + str_bytes(w->patient_id) +
-             str_bytes(w->code) + str_bytes(w->status);
+             str_bytes(w->code) + str_bytes(w->status) + str_bytes(w->actor);
   if (w->op != MV_STORE_DELETE)
     n += w->body_len + 1;
   for (size_t i = 0; i < w->n_terms; i++)
@@ -155,6 +164,7 @@ static void copy_write(struct mv_store_write *dst,
   dst->patient_id = copy_opt(cur, w->patient_id);
   dst->code = copy_opt(cur, w->code);
   dst->status = copy_opt(cur, w->status);
+  dst->actor = copy_opt(cur, w->actor);
   if (w->n_terms) {
     struct mv_store_term *t = *terms;
     for (size_t i = 0; i < w->n_terms; i++) {
@@ -206,6 +216,25 @@ struct mv__store_item *mv__store_item_new(enum mv__store_kind kind,
     copy_write(&it->ops[i].w, &ws[i], &terms, &cur);
   }
   it->patient_id = copy_opt(&cur, patient_id);
+  return it;
+}
+
+struct mv__store_item *mv__store_item_erase(const char *patient_id,
+                                            const char *actor) {
+  size_t na = actor ? strnlen(actor, MV_LIMIT_LEDGER_ACTOR + 1) : 0;
+  if (na > MV_LIMIT_LEDGER_ACTOR)
+    return NULL;
+  struct mv__store_item *it =
+      malloc(sizeof(*it) + strlen(patient_id) + 1 + (actor ? na + 1 : 0));
+  if (!it)
+    return NULL;
+  memset(it, 0, sizeof(*it));
+  it->kind = MV__ITEM_ERASE;
+  it->failed_index = SIZE_MAX;
+  it->ledger_index = -1;
+  char *cur = (char *)(it + 1);
+  it->patient_id = put_str(&cur, patient_id, strlen(patient_id));
+  it->actor = actor ? put_str(&cur, actor, na) : NULL;
   return it;
 }
 
@@ -287,7 +316,7 @@ bool mv__store_field_ok(const char *f, size_t size) {
 
 static bool valid_role(const char *r) {
   static const char *const roles[] = {"patient", "clinician", "admin",
-                                      "auditor", "device"};
+                                      "auditor", "device",    "public-health"};
   for (size_t i = 0; i < MV_ARRAY_LEN(roles); i++)
     if (strcmp(r, roles[i]) == 0)
       return true;

@@ -90,7 +90,7 @@ test('demo prints accounts, streams durable vitals and stops on SIGINT', async (
   const plain = Number(q("SELECT count(*) FROM resources WHERE instr(body, 'resourceType') > 0").stdout.trim());
   assert.equal(plain, 0, 'no plaintext bodies');
   const users = q('SELECT username, role FROM users ORDER BY username').stdout.trim().split('\n');
-  assert.deepEqual(users, ['admin|admin', 'clinician|clinician', 'patient|patient']);
+  assert.deepEqual(users, ['admin|admin', 'clinician|clinician', 'epi|public-health', 'patient|patient']);
   const hash = q("SELECT pw_hash FROM users WHERE username='clinician'").stdout;
   assert.match(hash, /^\$argon2id\$/);
   rmSync(dataDir, { recursive: true, force: true });

@@ -5,12 +5,16 @@
 // fhir-kit-client as a real FHIR client (CRUD, paging, If-Match).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFhir, http, vital, login, PW } from './fhir_fx.mjs';
+import { startFhir, http, vital, login, addUser, PW } from './fhir_fx.mjs';
 import { run } from './helpers.mjs';
 import { fhirClient } from './fhir_peers.mjs';
 
 let S;
-before(async () => { S = await startFhir(); });
+before(async () => {
+  S = await startFhir();
+  addUser(S.srv.dataDir, 'epi1', 'public-health');
+  S.tok.epi = await login(S.base, 'epi1');
+});
 after(async () => {
   if (!S) return;
   const r = await S.srv.stop();
@@ -26,47 +30,48 @@ async function asAdmin(method, path, body) {
 
 test('role x endpoint matrix', async () => {
   const other = await asAdmin('POST', '/fhir/Patient', { resourceType: 'Patient', gender: 'unknown' });
-  const roles = ['none', 'patient', 'doc1', 'doc2', 'admin', 'auditor', 'device'];
+  // epi: the public-health role, which never reaches a patient record.
+  const roles = ['none', 'patient', 'doc1', 'doc2', 'admin', 'auditor', 'device', 'epi'];
   // Each row: [name, request factory, expected status per role (in `roles` order)]
   const rows = [
-    ['read own-compartment Patient', async () => ['GET', '/fhir/Patient/pat-a'], [401, 200, 200, 403, 200, 403, 403]],
-    ['read another Patient', async () => ['GET', `/fhir/Patient/${other.id}`], [401, 403, 403, 403, 200, 403, 403]],
-    ['search Observation of pat-a', async () => ['GET', '/fhir/Observation?patient=pat-a'], [401, 200, 200, 403, 200, 403, 403]],
-    ['search Observation naming no patient', async () => ['GET', '/fhir/Observation'], [401, 200, 200, 200, 200, 403, 403]],
-    ['search Patient naming no patient', async () => ['GET', '/fhir/Patient'], [401, 200, 200, 200, 200, 403, 403]],
-    ['create Observation for pat-a', async () => ['POST', '/fhir/Observation', vital('pat-a', '8867-4', 70, '/min')], [401, 201, 201, 403, 201, 403, 201]],
-    ['create Observation for another patient', async () => ['POST', '/fhir/Observation', vital(other.id, '8867-4', 70, '/min')], [401, 403, 403, 403, 201, 403, 403]],
+    ['read own-compartment Patient', async () => ['GET', '/fhir/Patient/pat-a'], [401, 200, 200, 403, 200, 403, 403, 403]],
+    ['read another Patient', async () => ['GET', `/fhir/Patient/${other.id}`], [401, 403, 403, 403, 200, 403, 403, 403]],
+    ['search Observation of pat-a', async () => ['GET', '/fhir/Observation?patient=pat-a'], [401, 200, 200, 403, 200, 403, 403, 403]],
+    ['search Observation naming no patient', async () => ['GET', '/fhir/Observation'], [401, 200, 200, 200, 200, 403, 403, 403]],
+    ['search Patient naming no patient', async () => ['GET', '/fhir/Patient'], [401, 200, 200, 200, 200, 403, 403, 403]],
+    ['create Observation for pat-a', async () => ['POST', '/fhir/Observation', vital('pat-a', '8867-4', 70, '/min')], [401, 201, 201, 403, 201, 403, 201, 403]],
+    ['create Observation for another patient', async () => ['POST', '/fhir/Observation', vital(other.id, '8867-4', 70, '/min')], [401, 403, 403, 403, 201, 403, 403, 403]],
     ['update Patient pat-a', async () => {
       const p = await asAdmin('GET', '/fhir/Patient/pat-a');
       delete p.meta;
       return ['PUT', '/fhir/Patient/pat-a', p];
-    }, [401, 403, 200, 403, 200, 403, 403]],
+    }, [401, 403, 200, 403, 200, 403, 403, 403]],
     ['delete an Observation of pat-a', async () => {
       const o = await asAdmin('POST', '/fhir/Observation', vital('pat-a', '8867-4', 71, '/min'));
       return ['DELETE', `/fhir/Observation/${o.id}`];
-    }, [401, 403, 204, 403, 204, 403, 403]],
-    ['instance history of pat-a', async () => ['GET', '/fhir/Patient/pat-a/_history'], [401, 200, 200, 403, 200, 403, 403]],
-    ['type history of Observation', async () => ['GET', '/fhir/Observation/_history'], [401, 403, 403, 403, 200, 403, 403]],
-    ['audit trail of pat-a', async () => ['GET', '/fhir/AuditEvent?patient=pat-a'], [401, 200, 403, 403, 200, 200, 403]],
-    ['write an AuditEvent', async () => ['POST', '/fhir/AuditEvent', { resourceType: 'AuditEvent' }], [401, 403, 403, 403, 403, 403, 403]],
-    ['create a Patient', async () => ['POST', '/fhir/Patient', { resourceType: 'Patient' }], [401, 403, 201, 201, 201, 403, 403]],
-    ['read a Practitioner', async () => ['GET', '/fhir/Practitioner/prac-doc1'], [401, 403, 200, 200, 200, 403, 403]],
-    ['vread own-compartment Patient', async () => ['GET', '/fhir/Patient/pat-a/_history/1'], [401, 200, 200, 403, 200, 403, 403]],
-    ['capabilities (public)', async () => ['GET', '/fhir/metadata'], [200, 200, 200, 200, 200, 200, 200]],
-    ['POST _search for pat-a', async () => ['POST', '/fhir/Observation/_search', 'patient=pat-a', { 'content-type': 'application/x-www-form-urlencoded' }], [401, 200, 200, 403, 200, 403, 403]],
+    }, [401, 403, 204, 403, 204, 403, 403, 403]],
+    ['instance history of pat-a', async () => ['GET', '/fhir/Patient/pat-a/_history'], [401, 200, 200, 403, 200, 403, 403, 403]],
+    ['type history of Observation', async () => ['GET', '/fhir/Observation/_history'], [401, 403, 403, 403, 200, 403, 403, 403]],
+    ['audit trail of pat-a', async () => ['GET', '/fhir/AuditEvent?patient=pat-a'], [401, 200, 403, 403, 200, 200, 403, 403]],
+    ['write an AuditEvent', async () => ['POST', '/fhir/AuditEvent', { resourceType: 'AuditEvent' }], [401, 403, 403, 403, 403, 403, 403, 403]],
+    ['create a Patient', async () => ['POST', '/fhir/Patient', { resourceType: 'Patient' }], [401, 403, 201, 201, 201, 403, 403, 403]],
+    ['read a Practitioner', async () => ['GET', '/fhir/Practitioner/prac-doc1'], [401, 403, 200, 200, 200, 403, 403, 403]],
+    ['vread own-compartment Patient', async () => ['GET', '/fhir/Patient/pat-a/_history/1'], [401, 200, 200, 403, 200, 403, 403, 403]],
+    ['capabilities (public)', async () => ['GET', '/fhir/metadata'], [200, 200, 200, 200, 200, 200, 200, 200]],
+    ['POST _search for pat-a', async () => ['POST', '/fhir/Observation/_search', 'patient=pat-a', { 'content-type': 'application/x-www-form-urlencoded' }], [401, 200, 200, 403, 200, 403, 403, 403]],
     ['transaction creating an Observation for pat-a', async () => ['POST', '/fhir', {
       resourceType: 'Bundle', type: 'transaction',
       entry: [{ resource: vital('pat-a', '8867-4', 77, '/min'), request: { method: 'POST', url: 'Observation' } }],
-    }], [401, 200, 200, 403, 200, 403, 200]],
+    }], [401, 200, 200, 403, 200, 403, 200, 403]],
     ['delete a Patient', async () => {
       const p = await asAdmin('POST', '/fhir/Patient', { resourceType: 'Patient' });
       return ['DELETE', `/fhir/Patient/${p.id}`];
-    }, [401, 403, 403, 403, 204, 403, 403]],
-    ['type history of AuditEvent', async () => ['GET', '/fhir/AuditEvent/_history?_count=5'], [401, 403, 403, 403, 200, 200, 403]],
+    }, [401, 403, 403, 403, 204, 403, 403, 403]],
+    ['type history of AuditEvent', async () => ['GET', '/fhir/AuditEvent/_history?_count=5'], [401, 403, 403, 403, 200, 200, 403, 403]],
     ['erase a patient', async () => {
       const p = await asAdmin('POST', '/fhir/Patient', { resourceType: 'Patient' });
       return ['POST', `/fhir/Patient/${p.id}/$erase`, { resourceType: 'Parameters', parameter: [{ name: 'confirm', valueString: p.id }] }];
-    }, [401, 403, 403, 403, 200, 403, 403]],
+    }, [401, 403, 403, 403, 200, 403, 403, 403]],
   ];
   const failures = [];
   let checked = 0;

@@ -62,6 +62,7 @@ struct row {
 #define ADM MV_AUTH_ROLE_ADMIN
 #define AUD MV_AUTH_ROLE_AUDITOR
 #define DEV MV_AUTH_ROLE_DEVICE
+#define PH MV_AUTH_ROLE_PUBLIC_HEALTH
 #define RD MV_AUTH_ACT_READ
 #define VR MV_AUTH_ACT_VREAD
 #define SE MV_AUTH_ACT_SEARCH
@@ -73,6 +74,8 @@ struct row {
 #define AR MV_AUTH_ACT_AUDIT_READ
 #define LR MV_AUTH_ACT_LEDGER_READ
 #define AD MV_AUTH_ACT_ADMIN
+#define SR MV_AUTH_ACT_SURV_READ
+#define SW MV_AUTH_ACT_SURV_WRITE
 
 /* clang-format off */
 static const struct row rows[] = {
@@ -136,6 +139,17 @@ static const struct row rows[] = {
     {ADM, AR, NULL, ALL},  {ADM, LR, NULL, ALL},  {ADM, AD, NULL, ALL},
     {AUD, AR, NULL, ALL},  {AUD, LR, NULL, ALL},  {AUD, AD, NULL, NONE},
     {DEV, AR, NULL, NONE}, {DEV, LR, NULL, NONE}, {DEV, AD, NULL, NONE},
+    /* Surveillance (aggregated counts): public-health and admins only. */
+    {PH, SR, NULL, ALL},   {PH, SW, NULL, ALL},   {ADM, SR, NULL, ALL},
+    {ADM, SW, NULL, ALL},  {PAT, SR, NULL, NONE}, {PAT, SW, NULL, NONE},
+    {CLIN, SR, NULL, NONE}, {CLIN, SW, NULL, NONE}, {AUD, SR, NULL, NONE},
+    {AUD, SW, NULL, NONE}, {DEV, SR, NULL, NONE}, {DEV, SW, NULL, NONE},
+    /* Public-health never reaches a record, an audit trail or the admin. */
+    {PH, RD, "Observation", NONE}, {PH, SE, "Patient", NONE},
+    {PH, RD, "MeasureReport", NONE}, {PH, CR, "MeasureReport", NONE},
+    {PH, SE, "AuditEvent", NONE},  {PH, AR, NULL, NONE},
+    {PH, LR, NULL, NONE},          {PH, AD, NULL, NONE},
+    {PAT, SW, "Observation", NONE}, {CLIN, SR, "Patient", NONE},
 };
 /* clang-format on */
 
@@ -169,7 +183,8 @@ static void every_combination_respects_the_fixed_rules(void **state) {
       "Observation", "Encounter",     "Condition",   "DiagnosticReport",
       "Flag",        "Communication", "Appointment", "Consent",
       "AuditEvent",  "Bundle"};
-  for (int role = MV_AUTH_ROLE_PATIENT; role <= MV_AUTH_ROLE_DEVICE; role++) {
+  for (int role = MV_AUTH_ROLE_PATIENT; role <= MV_AUTH_ROLE_PUBLIC_HEALTH;
+       role++) {
     struct mv_auth_principal p = principal((enum mv_auth_role)role);
     for (int a = 0; a < MV_AUTH_ACT_COUNT; a++)
       for (size_t t = 0; t < MV_ARRAY_LEN(types); t++)
@@ -184,6 +199,10 @@ static void every_combination_respects_the_fixed_rules(void **state) {
           if (role == DEV && a != CR)
             assert_int_equal(rc, MV_EPERM);
           if (role == AUD && a <= ER && strcmp(types[t], "AuditEvent") != 0)
+            assert_int_equal(rc, MV_EPERM);
+          if (role == PH && a != SR && a != SW)
+            assert_int_equal(rc, MV_EPERM);
+          if ((a == SR || a == SW) && role != PH && role != ADM)
             assert_int_equal(rc, MV_EPERM);
         }
   }
@@ -236,6 +255,14 @@ static void scopes_narrow_what_a_role_may_do(void **state) {
   assert_int_equal(decide_scoped(ADM, "user/Patient.*", AR, NULL, NULL),
                    MV_EPERM);
   assert_int_equal(decide_scoped(AUD, NULL, LR, NULL, NULL), MV_OK);
+  /* Surveillance needs MeasureReport read (views) or write (uploads). */
+  assert_int_equal(decide_scoped(PH, "user/MeasureReport.read", SR, NULL, NULL),
+                   MV_OK);
+  assert_int_equal(decide_scoped(PH, "user/MeasureReport.read", SW, NULL, NULL),
+                   MV_EPERM);
+  assert_int_equal(decide_scoped(ADM, "user/Patient.*", SR, NULL, NULL),
+                   MV_EPERM);
+  assert_int_equal(decide_scoped(ADM, NULL, SW, NULL, NULL), MV_OK);
 
   /* No scopes at all: nothing, whatever the role. */
   struct mv_auth_principal p = principal(ADM);

@@ -22,7 +22,8 @@ static const char *fmt(const struct mv_auth_scopes *sc) {
 
 static void role_names_round_trip(void **state) {
   (void)state;
-  const char *names[] = {"patient", "clinician", "admin", "auditor", "device"};
+  const char *names[] = {"patient", "clinician", "admin",
+                         "auditor", "device",    "public-health"};
   for (size_t i = 0; i < MV_ARRAY_LEN(names); i++) {
     enum mv_auth_role r = MV_AUTH_ROLE_NONE;
     assert_int_equal(mv_auth_role_parse(names[i], &r), MV_OK);
@@ -170,6 +171,7 @@ static void defaults_per_role(void **state) {
       {MV_AUTH_ROLE_ADMIN, "user/*.*"},
       {MV_AUTH_ROLE_AUDITOR, "user/AuditEvent.read"},
       {MV_AUTH_ROLE_DEVICE, "user/Observation.write"},
+      {MV_AUTH_ROLE_PUBLIC_HEALTH, "user/MeasureReport.*"},
   };
   for (size_t i = 0; i < MV_ARRAY_LEN(cases); i++) {
     assert_int_equal(mv_auth_scopes_default(cases[i].role, &sc), MV_OK);
