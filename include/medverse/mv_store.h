@@ -51,6 +51,27 @@ struct mv_store_opts {
    * rotation. Keep a copy with every backup of the database: without it the
    * data cannot be read. */
   const char *key_file;
+  /* The tamper-evident ledger (issue 6; see "Ledger" below). Every record
+   * version, deletion and erasure always gets its log entry in the
+   * database, in the same transaction. With MV_STORE_LEDGER_ON this store
+   * also owns the Merkle log files in DIR/ledger/ (appends each batch's
+   * entries after its commit, before acknowledging it, and signs a
+   * checkpoint per batch); MV_STORE_LEDGER_DEFER (0, the default) leaves
+   * the files alone (another process, the server, owns them; its next open
+   * appends whatever it lacks). */
+  int ledger; /* enum mv_store_ledger_mode */
+  /* The checkpoint origin (C2SP tlog-checkpoint), which is also the name
+   * of the ledger key: a key is created under this name; an existing key
+   * whose name differs is refused (MV_ECONFIG: a log's origin cannot
+   * change) unless ledger_origin_default is set, when the key's name wins.
+   * NULL or "" = "medverse/ledger". */
+  const char *ledger_origin;
+  bool ledger_origin_default;
+};
+
+enum mv_store_ledger_mode {
+  MV_STORE_LEDGER_DEFER = 0,
+  MV_STORE_LEDGER_ON = 1,
 };
 
 /* Open (create, migrate to the current schema version, load or create the
@@ -134,12 +155,19 @@ struct mv_store_write {
    * replaced by these (a delete has none). */
   const struct mv_store_term *terms;
   size_t n_terms; /* <= MV_STORE_TERMS_MAX */
+  /* Who made the change, for the ledger entry: "Practitioner/x",
+   * "Device/y", "Patient/z" (opaque ids, never names); NULL or "" =
+   * "system". At most MV_LIMIT_LEDGER_ACTOR bytes. */
+  const char *actor;
 };
 
 struct mv_store_result {
   int64_t version;    /* new version number (1-based) */
   int64_t seq;        /* store-wide commit sequence of this write */
   int64_t updated_us; /* lastUpdated assigned by the store */
+  /* The index of this version's entry in the ledger (0-based); -1 when
+   * the write recorded nothing (deleting a deleted resource). */
+  int64_t ledger_index;
 };
 
 /* Called exactly once on the store's writer thread, after the write's batch
@@ -408,9 +436,284 @@ typedef int (*mv_store_user_fn)(void *ctx, const struct mv_store_user *u);
 MV_API MV_NODISCARD int mv_store_user_list(struct mv_store *s,
                                            mv_store_user_fn fn, void *ctx);
 
+/* ---- Ledger (issue 6; docs/LEDGER.md "Server and API") ------------------ */
+
+/*
+ * Every record version (create, update, delete; AuditEvents included, which
+ * is how reads are logged) and every erasure gets one entry in the ledger:
+ * an mv_tlog_entry (mv_tlog.h) whose commitment is the hash of the stored
+ * ciphertext of that version (mv_tlog_commitment; a delete or an erasure
+ * has no ciphertext: the commitment of zero bytes). The entries are written
+ * to the database in the same transaction as the change, which makes the
+ * database the source of truth; with MV_STORE_LEDGER_ON they are appended
+ * to the Merkle log files in DIR/ledger/ after the commit and before the
+ * write is acknowledged, and a checkpoint signed with the ledger key
+ * (DIR/ledger/ledger.key, created on first open, mode 0600) is stored for
+ * the new size in the same transaction. On open, entries the log files lack
+ * are appended; a log holding entries the database lacks is refused
+ * (MV_ECORRUPT: a fork or tampering).
+ */
+
+/* Like mv_store_erase_patient; actor as in struct mv_store_write (NULL =
+ * "system"); *out_ledger_index (may be NULL) gets the index of the
+ * erasure's entry (-1 when nothing was erased). */
+MV_API MV_NODISCARD int
+mv_store_erase_patient_ledger(struct mv_store *s, const char *patient_id,
+                              const char *actor, int64_t *out_records,
+                              int64_t *out_ledger_index);
+
+/* Entries committed so far (the next entry's index). */
+MV_API MV_NODISCARD int mv_store_ledger_size(struct mv_store *s,
+                                             int64_t *out_size);
+
+/* Visit the leaf data of entries [start, end) in index order; leaf is
+ * borrowed for the call; return non-zero to stop. MV_ERANGE unless
+ * 0 <= start <= end <= size, MV_ETOOBIG past MV_LIMIT_LEDGER_ENTRIES. */
+typedef int (*mv_store_ledger_leaf_fn)(void *ctx, int64_t index,
+                                       const uint8_t *leaf, size_t len);
+MV_API MV_NODISCARD int mv_store_ledger_leaves(struct mv_store *s,
+                                               int64_t start, int64_t end,
+                                               mv_store_ledger_leaf_fn fn,
+                                               void *ctx);
+
+/* The newest stored checkpoint (a signed note, text) that carries at least
+ * `quorum` witness cosignatures, with its cosignature lines merged in
+ * (quorum 0: the newest checkpoint). Only the cosignatures of the
+ * witnesses named in `witnesses` (n ids "<key name>+<8 hex digits key
+ * id>", borrowed; NULL = every stored one) count and are served, so a
+ * witness key removed from the configuration stops counting. Returned
+ * NUL-terminated, caller frees with free(). MV_ENOTFOUND when there is
+ * none yet. */
+MV_API MV_NODISCARD int mv_store_ledger_checkpoint(struct mv_store *s,
+                                                   unsigned quorum,
+                                                   const char *const *witnesses,
+                                                   size_t n, char **out_note,
+                                                   size_t *out_len);
+/* The stored checkpoint for exactly tree size `size` (without cosignatures),
+ * as above; MV_ENOTFOUND when none was signed at that size. */
+MV_API MV_NODISCARD int mv_store_ledger_checkpoint_at(struct mv_store *s,
+                                                      int64_t size,
+                                                      char **out_note,
+                                                      size_t *out_len);
+/* Keep a witness's cosignature line (copied; the caller verified it) for
+ * the checkpoint of `size`; `witness` names its key (one line per witness
+ * and size: a newer one replaces it). MV_ENOTFOUND when no checkpoint of
+ * that size exists. */
+MV_API MV_NODISCARD int mv_store_ledger_add_cosignature(struct mv_store *s,
+                                                        int64_t size,
+                                                        const char *witness,
+                                                        const char *line);
+
+/* Proofs from the log files (MV_STORE_LEDGER_ON only, else
+ * MV_EUNSUPPORTED): RFC 9162 §2.1.3 inclusion of `index` in the tree of
+ * `size`, §2.1.4 consistency of `from` with `to`; hashes (32 bytes each)
+ * written to out (cap hashes), their number to *out_n. MV_ERANGE for
+ * indexes outside the committed log (index >= size, size > log size,
+ * from 0, from > to). */
+MV_API MV_NODISCARD int mv_store_ledger_inclusion(struct mv_store *s,
+                                                  int64_t index, int64_t size,
+                                                  uint8_t (*out)[32],
+                                                  size_t cap, size_t *out_n);
+MV_API MV_NODISCARD int mv_store_ledger_consistency(struct mv_store *s,
+                                                    int64_t from, int64_t to,
+                                                    uint8_t (*out)[32],
+                                                    size_t cap, size_t *out_n);
+/* The ledger's verifier key in note format ("<name>+<hex id>+<base64>"),
+ * NUL-terminated into out (cap bytes). MV_EUNSUPPORTED unless
+ * MV_STORE_LEDGER_ON. */
+MV_API MV_NODISCARD int mv_store_ledger_verifier_key(struct mv_store *s,
+                                                     char *out, size_t cap);
+
+/*
+ * Read-only scan of a data directory for `medverse ledger verify`: opens
+ * DIR/medverse.db read-only (needs no key; works while a server runs),
+ * without migrating. Every field is borrowed for the call; fn returns
+ * non-zero to stop. MV_ENOTFOUND: no database; MV_ECORRUPT: a schema
+ * without the ledger, or malformed rows; MV_EDB, MV_EIO.
+ */
+struct mv_store_ledger_version {
+  int64_t ledger_index; /* its entry; -1 for versions from before the ledger */
+  const char *type;
+  const char *id;
+  int64_t version;
+  int64_t updated_us;
+  bool deleted; /* a delete: no ciphertext (sealed NULL, sealed_len 0) */
+  bool erased;  /* its patient was erased: the ciphertext stays (so the
+                 * commitment still checks) but no key can open it */
+  const uint8_t *sealed; /* the stored ciphertext the commitment covers */
+  size_t sealed_len;
+};
+typedef int (*mv_store_ledger_version_fn)(
+    void *ctx, const struct mv_store_ledger_version *v);
+/* Every stored record version, in ledger index order (pre-ledger versions,
+ * index -1, first). */
+MV_API MV_NODISCARD int
+mv_store_ledger_scan_versions(const char *data_dir,
+                              mv_store_ledger_version_fn fn, void *ctx,
+                              struct mv_diag *diag);
+/* Every entry's leaf data as the database holds it, in index order. */
+MV_API MV_NODISCARD int mv_store_ledger_scan_leaves(const char *data_dir,
+                                                    mv_store_ledger_leaf_fn fn,
+                                                    void *ctx,
+                                                    struct mv_diag *diag);
+/* Every stored checkpoint note (without cosignatures) in size order, and
+ * the cosignature lines kept for it (n_cosigs, each NUL-terminated). */
+typedef int (*mv_store_ledger_checkpoint_fn)(void *ctx, int64_t size,
+                                             const char *note,
+                                             const char *const *cosigs,
+                                             size_t n_cosigs);
+MV_API MV_NODISCARD int
+mv_store_ledger_scan_checkpoints(const char *data_dir,
+                                 mv_store_ledger_checkpoint_fn fn, void *ctx,
+                                 struct mv_diag *diag);
+
 /* Append Prometheus text for the store: writes, batches, batch-size and
  * commit-latency histograms, queue depth (metric names mv_store_*). */
 MV_API MV_NODISCARD int mv_store_metrics_write(struct mv_store *s,
                                                struct mv_buf *b);
+
+/* ---- Surveillance data (src/store/sqlite_epi.c) --------------------------
+ *
+ * Aggregated case counts per (site, region, disease, day), surveillance
+ * alerts and the per-series summaries of the last run. These are counts,
+ * not patient data: stored in clear in tables of the same database (created
+ * by mv_store_open's migration), through a connection of their own with
+ * synchronous=FULL, so every call that returns MV_OK is durable. Calls are
+ * thread-safe (serialised per handle); writes wait up to a few seconds for
+ * the store's writer (MV_EBUSY after that). Names (site, region, disease)
+ * are 1..MV_STORE_EPI_NAME bytes without control characters. Visitor
+ * callbacks run while the handle is held: they must not call back into it.
+ */
+#define MV_STORE_EPI_NAME MV_LIMIT_EPI_SRV_NAME
+struct mv_store_epi;
+
+/* Open the surveillance tables of the store at url (as mv_store_opts.url;
+ * mv_store_open must have created/migrated it first). Returned, caller
+ * frees with mv_store_epi_close(). MV_EIO, MV_EDB, MV_ECONFIG (schema
+ * without the surveillance tables). */
+MV_API MV_NODISCARD int mv_store_epi_open(const char *url,
+                                          struct mv_store_epi **out,
+                                          struct mv_diag *diag);
+/* Accepts NULL. */
+MV_API void mv_store_epi_close(struct mv_store_epi *e);
+
+/* One case count. population is NAN when unknown. */
+struct mv_store_epi_count {
+  char site[MV_STORE_EPI_NAME + 1];
+  char region[MV_STORE_EPI_NAME + 1];
+  char disease[MV_STORE_EPI_NAME + 1];
+  int32_t day;      /* days since 1970-01-01 */
+  int64_t observed; /* >= 0 */
+  double population;
+};
+
+/* Is s a valid name (1..MV_STORE_EPI_NAME bytes, no control characters)? */
+MV_API bool mv_store_epi_name_ok(const char *s);
+
+/* Insert or replace n counts (borrowed) in one durable transaction: a
+ * count for an existing (site, region, disease, day) replaces it, so a
+ * re-upload is idempotent. *out_replaced (may be NULL) gets how many rows
+ * existed with a different value. MV_EINVAL for a bad name or a negative
+ * count (nothing written). */
+MV_API MV_NODISCARD int
+mv_store_epi_put_counts(struct mv_store_epi *e,
+                        const struct mv_store_epi_count *c, size_t n,
+                        int64_t now_us, size_t *out_replaced);
+
+/* The series of (region, disease) summed over sites, one call per day with
+ * counts, in day order. population is NAN when no site gave one. fn returns
+ * non-zero to stop. */
+typedef int (*mv_store_epi_day_fn)(void *ctx, int32_t day, int64_t observed,
+                                   double population);
+MV_API MV_NODISCARD int mv_store_epi_series(struct mv_store_epi *e,
+                                            const char *region,
+                                            const char *disease,
+                                            mv_store_epi_day_fn fn, void *ctx);
+
+/* Every (region, disease) with counts (disease NULL = all), in (disease,
+ * region) order, with its number of days and first/last day. */
+typedef int (*mv_store_epi_key_fn)(void *ctx, const char *region,
+                                   const char *disease, int64_t n_days,
+                                   int32_t first_day, int32_t last_day);
+MV_API MV_NODISCARD int mv_store_epi_keys(struct mv_store_epi *e,
+                                          const char *disease,
+                                          mv_store_epi_key_fn fn, void *ctx);
+
+/* Counts of one disease summed per (region, day) over sites and the days
+ * [from_day, to_day], in (region, day) order (the sharing export). */
+typedef int (*mv_store_epi_cell_fn)(void *ctx, const char *region, int32_t day,
+                                    int64_t observed);
+MV_API MV_NODISCARD int mv_store_epi_cells(struct mv_store_epi *e,
+                                           const char *disease,
+                                           int32_t from_day, int32_t to_day,
+                                           mv_store_epi_cell_fn fn, void *ctx);
+
+/* A surveillance alert: a new alarm at the latest time point of a series. */
+struct mv_store_epi_alert {
+  int64_t id; /* assigned by the store */
+  char region[MV_STORE_EPI_NAME + 1];
+  char disease[MV_STORE_EPI_NAME + 1];
+  char method[16];
+  int32_t day;
+  int64_t observed;
+  double upperbound;
+  int64_t created_us;
+  char acked_by[MV_STORE_EPI_NAME + 1]; /* "" while open */
+  int64_t acked_us;                     /* 0 while open */
+};
+
+/* A series' summary after a run: its risk score and a JSON text (copied). */
+struct mv_store_epi_summary {
+  const char *region, *disease;
+  double risk;
+  const char *json;
+};
+
+/* Save one run in one durable transaction: replace the summaries of the
+ * given series and add the alerts. An alert whose (region, disease, day,
+ * method) already exists is not added again: its id is set to 0 (so the
+ * caller knows it is not new); new alerts get their id. */
+MV_API MV_NODISCARD int
+mv_store_epi_save_run(struct mv_store_epi *e,
+                      const struct mv_store_epi_summary *sums, size_t n_sums,
+                      struct mv_store_epi_alert *alerts, size_t n_alerts,
+                      int64_t now_us);
+
+/* Summaries of the last runs (disease NULL = all), highest risk first. */
+typedef int (*mv_store_epi_summary_fn)(void *ctx, const char *region,
+                                       const char *disease, double risk,
+                                       int64_t run_us, const char *json);
+MV_API MV_NODISCARD int mv_store_epi_summaries(struct mv_store_epi *e,
+                                               const char *disease,
+                                               mv_store_epi_summary_fn fn,
+                                               void *ctx);
+
+/* Alerts, newest first, at most limit (<= MV_LIMIT_EPI_SRV_ALERTS); only
+ * unacknowledged ones when open_only. a is borrowed for the call. */
+typedef int (*mv_store_epi_alert_fn)(void *ctx,
+                                     const struct mv_store_epi_alert *a);
+MV_API MV_NODISCARD int mv_store_epi_alerts(struct mv_store_epi *e,
+                                            bool open_only, unsigned limit,
+                                            mv_store_epi_alert_fn fn,
+                                            void *ctx);
+
+/* Acknowledge alert id by `by` (a username). MV_ENOTFOUND when there is no
+ * such alert; acknowledging again keeps the first acknowledgement (MV_OK).
+ * out (may be NULL) gets the alert as stored. */
+MV_API MV_NODISCARD int mv_store_epi_alert_ack(struct mv_store_epi *e,
+                                               int64_t id, const char *by,
+                                               int64_t now_us,
+                                               struct mv_store_epi_alert *out);
+
+/* Per-disease settings: the parametric serial interval (days). get:
+ * MV_ENOTFOUND when none was set. */
+MV_API MV_NODISCARD int mv_store_epi_disease_put(struct mv_store_epi *e,
+                                                 const char *disease,
+                                                 double si_mean, double si_sd,
+                                                 int64_t now_us);
+MV_API MV_NODISCARD int mv_store_epi_disease_get(struct mv_store_epi *e,
+                                                 const char *disease,
+                                                 double *out_si_mean,
+                                                 double *out_si_sd);
 
 #endif

@@ -242,6 +242,46 @@ static void release_and_finish(struct bjob *j) {
   api_finish(j->q);
 }
 
+/* The ledger entry of each written entry, as an extension of its
+ * Bundle.entry.response (the index as a decimal string: FHIR R4 integers
+ * are 32-bit), and the lowest of them in the X-Ledger-Index header (a
+ * transaction's entries are consecutive in the log). */
+#define LEDGER_INDEX_EXT                                                       \
+  "https://medverse.dev/fhir/StructureDefinition/ledger-index"
+
+static void ledger_indexes(struct bjob *j, struct json_object *bundle) {
+  struct json_object *entries;
+  int64_t first = -1;
+  if (!json_object_object_get_ex(bundle, "entry", &entries) ||
+      !json_object_is_type(entries, json_type_array))
+    return;
+  for (size_t i = 0; i < j->plan.n; i++) {
+    struct bent *be = &j->ents[i];
+    struct json_object *e, *resp;
+    char li[24];
+    if (be->err != MV_OK || be->nw == 0 ||
+        be->e->method == MV_FHIR_METHOD_GET || be->res.ledger_index < 0)
+      continue;
+    e = json_object_array_get_idx(entries, i);
+    if (!e || !json_object_object_get_ex(e, "response", &resp))
+      continue;
+    snprintf(li, sizeof(li), "%lld", (long long)be->res.ledger_index);
+    struct json_object *ext = json_object_new_array();
+    struct json_object *x = json_object_new_object();
+    json_object_object_add(x, "url", json_object_new_string(LEDGER_INDEX_EXT));
+    json_object_object_add(x, "valueString", json_object_new_string(li));
+    json_object_array_add(ext, x);
+    json_object_object_add(resp, "extension", ext);
+    if (first < 0 || be->res.ledger_index < first)
+      first = be->res.ledger_index;
+  }
+  if (first >= 0) {
+    char li[24];
+    snprintf(li, sizeof(li), "%lld", (long long)first);
+    api_header(j->q, "X-Ledger-Index", li);
+  }
+}
+
 /* Build and send the batch-response / transaction-response. */
 static void answer(struct bjob *j) {
   struct api_req *q = j->q;
@@ -281,6 +321,7 @@ static void answer(struct bjob *j) {
     api_fail_err(q, MV_ENOMEM, NULL, "bundle");
     goto done;
   }
+  ledger_indexes(j, out);
   api_json(q, 200, out);
 done:
   json_object_put(out);
@@ -584,10 +625,17 @@ void api_erase(struct api_req *q, const char *patient_id) {
              "confirm must repeat the patient id");
     goto out;
   }
-  rc = mv_store_erase_patient(q->api->store, patient_id, &n);
+  int64_t li = -1;
+  rc = mv_store_erase_patient_ledger(q->api->store, patient_id, q->agent_ref,
+                                     &n, &li);
   if (rc != MV_OK) {
     api_fail_err(q, rc, NULL, "erase");
     goto out;
+  }
+  if (li >= 0) {
+    char lis[24];
+    snprintf(lis, sizeof(lis), "%lld", (long long)li);
+    api_header(q, "X-Ledger-Index", lis);
   }
   /* The audit record of an erasure is kept under the general key: the
    * patient's own key no longer exists. */

@@ -34,10 +34,12 @@ static void ingest_done(void *ctx, int status, size_t failed,
   struct mv_api_result r;
   (void)failed;
   memset(&r, 0, sizeof(r));
+  r.ledger_index = -1;
   snprintf(r.id, sizeof(r.id), "%s", g->w[0].id);
   if (status == MV_OK) {
     r.version = results[0].version;
     r.updated_us = results[0].updated_us;
+    r.ledger_index = results[0].ledger_index;
   }
   g->cb(g->ctx, status, &r);
   ingest_free(g);

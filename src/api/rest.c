@@ -267,6 +267,11 @@ static void write_answer(void *arg) {
     goto done;
   }
   const struct mv_store_result *r = &j->res[j->main];
+  if (r->ledger_index >= 0) {
+    char li[24];
+    snprintf(li, sizeof(li), "%lld", (long long)r->ledger_index);
+    api_header(q, "X-Ledger-Index", li);
+  }
   if (w->w.op == MV_STORE_DELETE) {
     set_version_headers(q, w->type, w->id, r->version, r->updated_us, false);
     q->status = 204;

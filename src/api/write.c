@@ -123,6 +123,12 @@ int api_write_prepare(struct api_req *q, struct json_object *res,
   out->w.date_hi_us = idx.date_hi_us;
   out->w.terms = out->terms;
   out->w.n_terms = out->n_terms;
+  /* The ledger entry names the agent (an opaque reference), never the
+   * account name. */
+  out->w.actor = q->agent_ref ? q->agent_ref
+                 : q->authed  ? mv_arena_printf(q->a, "role/%s",
+                                                mv_auth_role_name(q->who.role))
+                              : NULL;
   return MV_OK;
 }
 

@@ -176,6 +176,64 @@ static const char *const migrations[] = {
     "DROP INDEX resources_status;"
     "CREATE INDEX resources_type_updated ON resources(type, updated_us,"
     "  seq);",
+    /* Surveillance (sqlite_epi.c): aggregated case counts per site,
+     * region, disease and day (counts, not patient data: in clear), the
+     * alerts runs raise, the last run's summary per series, and
+     * per-disease serial intervals. */
+    "CREATE TABLE epi_counts("
+    "  region TEXT NOT NULL,"
+    "  disease TEXT NOT NULL,"
+    "  day INTEGER NOT NULL," /* days since 1970-01-01 */
+    "  site TEXT NOT NULL,"
+    "  observed INTEGER NOT NULL CHECK (observed >= 0),"
+    "  population REAL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (region, disease, day, site)) WITHOUT ROWID;"
+    "CREATE INDEX epi_counts_disease ON epi_counts(disease, region, day);"
+    "CREATE TABLE epi_alerts("
+    "  id INTEGER PRIMARY KEY,"
+    "  region TEXT NOT NULL,"
+    "  disease TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  observed INTEGER NOT NULL,"
+    "  upperbound REAL,"
+    "  created_us INTEGER NOT NULL,"
+    "  acked_by TEXT NOT NULL DEFAULT '',"
+    "  acked_us INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (region, disease, day, method));"
+    "CREATE TABLE epi_summary("
+    "  region TEXT NOT NULL,"
+    "  disease TEXT NOT NULL,"
+    "  run_us INTEGER NOT NULL,"
+    "  risk REAL NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  PRIMARY KEY (region, disease)) WITHOUT ROWID;"
+    "CREATE TABLE epi_diseases("
+    "  disease TEXT PRIMARY KEY,"
+    "  si_mean REAL NOT NULL,"
+    "  si_sd REAL NOT NULL,"
+    "  updated_us INTEGER NOT NULL) WITHOUT ROWID;",
+    /* The ledger (issue 6, sqlite_ledger.c): each entry's leaf data,
+     * written in the same transaction as the change it records (the source
+     * of truth the Merkle log files in DIR/ledger are caught up from); the
+     * entry of each record version (NULL for versions older than this
+     * migration); the signed checkpoint of every batch and the witness
+     * cosignatures collected for them. */
+    "CREATE TABLE ledger("
+    "  idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+    "  leaf BLOB NOT NULL);"
+    "ALTER TABLE resources ADD COLUMN ledger_idx INTEGER;"
+    "CREATE TABLE ledger_checkpoints("
+    "  size INTEGER PRIMARY KEY,"
+    "  t_us INTEGER NOT NULL,"
+    "  note TEXT NOT NULL);"
+    "CREATE TABLE ledger_cosigs("
+    "  size INTEGER NOT NULL,"
+    "  witness TEXT NOT NULL,"
+    "  t_us INTEGER NOT NULL,"
+    "  line TEXT NOT NULL,"
+    "  PRIMARY KEY (size, witness)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)MV_ARRAY_LEN(migrations))
 
@@ -192,8 +250,9 @@ static const char *const wsql[W_N] = {
     [W_CURRENT] = "SELECT version, deleted, seq, updated_us, patient_id, erased"
                   " FROM resource_current WHERE type = ?1 AND id = ?2",
     [W_INSERT] = "INSERT INTO resources(type, id, version, deleted,"
-                 " updated_us, seq, patient_id, code, date_us, status, body)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 " updated_us, seq, patient_id, code, date_us, status, body,"
+                 " ledger_idx)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [W_SET_CURRENT] =
         "INSERT INTO resource_current(type, id, version, deleted, seq,"
         " updated_us, patient_id, status, date_lo, date_hi, erased)"
@@ -220,6 +279,16 @@ static const char *const wsql[W_N] = {
                    " ON CONFLICT(username) DO UPDATE SET role = excluded.role,"
                    " pw_hash = excluded.pw_hash, disabled = excluded.disabled,"
                    " fhir_id = excluded.fhir_id, org_id = excluded.org_id",
+    [W_LEDGER_INS] = "INSERT INTO ledger(idx, leaf) VALUES (?1, ?2)",
+    [W_CKPT_INS] = "INSERT OR REPLACE INTO ledger_checkpoints(size, t_us,"
+                   " note) VALUES (?1, ?2, ?3)",
+    /* Thin the history of [?1, ?2): keep the newest checkpoint of each ?3
+     * microseconds and every cosigned one (sqlite_ledger.c says why). */
+    [W_CKPT_THIN] = "DELETE FROM ledger_checkpoints WHERE t_us >= ?1"
+                    " AND t_us < ?2 AND size NOT IN (SELECT max(size) FROM"
+                    " ledger_checkpoints WHERE t_us >= ?1 AND t_us < ?2"
+                    " GROUP BY t_us / ?3) AND size NOT IN (SELECT size FROM"
+                    " ledger_cosigs)",
 };
 
 /* Columns of a version row for row_version() in sqlite_read.c: version,
@@ -271,6 +340,19 @@ static const char *const rsql[R_N] = {
     [R_USER_NEXT] = "SELECT username, role, pw_hash, disabled, fhir_id, org_id"
                     " FROM users WHERE username > ?1 ORDER BY username"
                     " LIMIT ?2",
+    [R_CKPT_AT] = "SELECT note FROM ledger_checkpoints WHERE size = ?1",
+    [R_CKPT_LATEST] = "SELECT size, note FROM ledger_checkpoints"
+                      " ORDER BY size DESC LIMIT 1",
+    /* The newest size with at least ?1 cosignatures. */
+    [R_CKPT_QUORUM] = "SELECT size FROM ledger_cosigs WHERE ?2 IS NULL"
+                      " OR witness IN (SELECT value FROM json_each(?2))"
+                      " GROUP BY size HAVING COUNT(*) >= ?1"
+                      " ORDER BY size DESC LIMIT 1",
+    [R_COSIGS] = "SELECT line FROM ledger_cosigs WHERE size = ?1 AND (?2 IS"
+                 " NULL OR witness IN (SELECT value FROM json_each(?2)))"
+                 " ORDER BY witness",
+    [R_LEDGER_LEAVES] = "SELECT idx, leaf FROM ledger WHERE idx >= ?1"
+                        " AND idx < ?2 ORDER BY idx",
 };
 
 /* ---- Helpers --------------------------------------------------------------
@@ -706,6 +788,7 @@ static void sq_close(struct mv_store_backend *be) {
   if (!be)
     return;
   stop_checkpointer(be);
+  mv__sq_ledger_close(be);
   if (be->ckdb && sqlite3_close(be->ckdb) != SQLITE_OK)
     MV_LOG_ERROR("store", "sqlite close failed: %s", sqlite3_errmsg(be->ckdb));
   for (int i = 0; i < MV__SQ_READ_CONNS; i++)
@@ -736,8 +819,8 @@ static int precreate(const char *path, struct mv_diag *diag) {
 }
 
 static int sq_open(const char *location, const struct mv_clock *clock,
-                   struct mv__crypt *crypt, struct mv_store_backend **out_be,
-                   struct mv_diag *diag) {
+                   struct mv__crypt *crypt, const struct mv_store_opts *opts,
+                   struct mv_store_backend **out_be, struct mv_diag *diag) {
   char path[MV_LIMIT_PATH_MAX];
   struct mv_store_backend *be = NULL;
   int rc;
@@ -763,6 +846,8 @@ static int sq_open(const char *location, const struct mv_clock *clock,
     rc = mv__sq_finish_rotation(be, diag);
   if (rc == MV_OK)
     rc = load_next_seq(be, diag);
+  if (rc == MV_OK)
+    rc = mv__sq_ledger_open(be, location, opts, diag);
   if (rc == MV_OK)
     rc = open_readers(be, path, diag);
   if (rc == MV_OK)
@@ -884,4 +969,10 @@ const struct mv_store_backend_ops mv__store_sqlite_ops = {
     .user_put = sq_user_put,
     .user_get = sq_user_get,
     .user_list = sq_user_list,
+    .ledger_size = mv__sq_ledger_size,
+    .ledger_leaves = mv__sq_ledger_leaves,
+    .ledger_checkpoint = mv__sq_ledger_checkpoint,
+    .ledger_add_cosignature = mv__sq_ledger_add_cosignature,
+    .ledger_proof = mv__sq_ledger_proof,
+    .ledger_vkey = mv__sq_ledger_vkey,
 };

@@ -43,6 +43,9 @@ enum mv__sq_wstmt {
   W_KEY_GET,
   W_KEY_INS,
   W_USER_PUT,
+  W_LEDGER_INS,
+  W_CKPT_INS,
+  W_CKPT_THIN,
   W_N
 };
 
@@ -58,6 +61,11 @@ enum mv__sq_rstmt {
   R_HIST_TYPE_COUNT,
   R_USER_GET,
   R_USER_NEXT,
+  R_CKPT_AT,
+  R_CKPT_LATEST,
+  R_CKPT_QUORUM,
+  R_COSIGS,
+  R_LEDGER_LEAVES,
   R_N
 };
 
@@ -97,6 +105,8 @@ struct mv_store_backend {
   pthread_mutex_t ckmu;
   pthread_cond_t ckcv;
   bool ck_started, ck_stop, ck_wanted;
+
+  struct mv__sq_ledger *led; /* the ledger (sqlite_ledger.c) */
 
   pthread_mutex_t rmu; /* guards the busy flags of the read pool */
   pthread_cond_t rcv;
@@ -168,6 +178,50 @@ int mv__sq_key_for_read(struct mv_store_backend *be, struct mv__sq_rconn *c,
 
 int mv__sq_write_batch(struct mv_store_backend *be,
                        struct mv__store_item **items, size_t n);
+
+/* ---- The ledger (sqlite_ledger.c) -------------------------------------- */
+
+struct mv__sq_ledger;
+
+/* After the schema is current and outside any transaction: load the
+ * ledger's state; with MV_STORE_LEDGER_ON open (create) the key and the
+ * log files in <location>/ledger, append the entries they lack, refuse a
+ * log ahead of the database, and sign a checkpoint of the current size if
+ * the newest stored one is older. */
+int mv__sq_ledger_open(struct mv_store_backend *be, const char *location,
+                       const struct mv_store_opts *opts, struct mv_diag *diag);
+void mv__sq_ledger_close(struct mv_store_backend *be); /* accepts led NULL */
+/* Batch lifecycle, writer only: begin before the first item; add inside
+ * the write's savepoint, as its last statement (returns a SQLite code;
+ * *out_idx the entry's index); mark/rewind around a transaction item's
+ * savepoint; precommit just before COMMIT (signs the checkpoint into the
+ * transaction); committed after COMMIT (appends to the log files and syncs
+ * them: a failure there means the batch is durable in the database but not
+ * yet in the log, and fails the batch's acknowledgements); abort after a
+ * rollback. */
+void mv__sq_ledger_begin(struct mv_store_backend *be);
+int mv__sq_ledger_add(struct mv_store_backend *be, int action, const char *type,
+                      const char *id, int64_t version, const char *actor,
+                      int64_t t_us, const uint8_t *sealed, size_t sealed_len,
+                      int64_t *out_idx);
+int64_t mv__sq_ledger_mark(struct mv_store_backend *be);
+void mv__sq_ledger_rewind(struct mv_store_backend *be, int64_t mark);
+int mv__sq_ledger_precommit(struct mv_store_backend *be, int64_t t_us);
+int mv__sq_ledger_committed(struct mv_store_backend *be);
+void mv__sq_ledger_abort(struct mv_store_backend *be);
+
+int mv__sq_ledger_size(struct mv_store_backend *be, int64_t *out_size);
+int mv__sq_ledger_leaves(struct mv_store_backend *be, int64_t start,
+                         int64_t end, mv_store_ledger_leaf_fn fn, void *ctx);
+int mv__sq_ledger_checkpoint(struct mv_store_backend *be, unsigned quorum,
+                             const char *witnesses_json, int64_t exact_size,
+                             char **out_note, size_t *out_len);
+int mv__sq_ledger_add_cosignature(struct mv_store_backend *be, int64_t size,
+                                  const char *witness, const char *line);
+int mv__sq_ledger_proof(struct mv_store_backend *be, bool consistency,
+                        int64_t a, int64_t b, uint8_t (*out)[32], size_t cap,
+                        size_t *out_n);
+int mv__sq_ledger_vkey(struct mv_store_backend *be, char *out, size_t cap);
 
 /* ---- Reads (sqlite_read.c, sqlite_search.c) ----------------------------- */
 

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "mv_log.h"
+#include "mv_tlog.h"
 #include "sqlite_int.h"
 
 /* Wait at most this long for readers before truncating the WAL after an
@@ -172,7 +173,7 @@ static int insert_version(struct mv_store_backend *be,
                           const struct mv_store_write *w,
                           const struct mv__sq_current *cur, const char *pid,
                           int64_t updated_us, int64_t version, int64_t seq,
-                          size_t sealed_len) {
+                          size_t sealed_len, int64_t ledger_idx) {
   bool del = w->op == MV_STORE_DELETE;
   const char *pid_col = *pid ? pid : NULL;
   sqlite3_stmt *st = be->wst[W_INSERT];
@@ -190,6 +191,7 @@ static int insert_version(struct mv_store_backend *be,
     sqlite3_bind_null(st, 11);
   else
     sqlite3_bind_blob64(st, 11, be->seal, sealed_len, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 12, ledger_idx);
   int rc = mv__sq_step_done(st);
   if (rc != SQLITE_OK)
     return rc;
@@ -254,6 +256,7 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
                                                : "";
   int64_t version = cur.found ? cur.version + 1 : 1;
   int64_t seq = be->next_seq;
+  int64_t lidx = mv__sq_ledger_mark(be);
   if (w->op != MV_STORE_DELETE) {
     int err = mv__sq_key_for_write(be, pid, key);
     if (err == MV_OK)
@@ -267,7 +270,19 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
     }
   }
   if ((rc = mv__sq_step_done(be->wst[W_SAVEPOINT])) == SQLITE_OK)
-    rc = insert_version(be, w, &cur, pid, updated_us, version, seq, sealed_len);
+    rc = insert_version(be, w, &cur, pid, updated_us, version, seq, sealed_len,
+                        lidx);
+  /* The ledger entry last: once it is in, nothing of this write can fail
+   * on its own any more (see mv__sq_ledger_add). */
+  if (rc == SQLITE_OK) {
+    int action = w->op == MV_STORE_DELETE ? MV_TLOG_DELETE
+                 : cur.found              ? MV_TLOG_UPDATE
+                                          : MV_TLOG_CREATE;
+    bool del = w->op == MV_STORE_DELETE;
+    rc = mv__sq_ledger_add(be, action, w->type, w->id, version, w->actor,
+                           updated_us, del ? NULL : be->seal,
+                           del ? 0 : sealed_len, &lidx);
+  }
   if (rc != SQLITE_OK) {
     if (mv__sq_rc_is_fatal(rc) || sqlite3_get_autocommit(be->wdb))
       return mv__sq_fail(be->wdb, rc, NULL, "write");
@@ -283,6 +298,7 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
   op->res.version = version;
   op->res.seq = seq;
   op->res.updated_us = updated_us;
+  op->res.ledger_index = lidx;
   return MV_OK;
 }
 
@@ -310,6 +326,7 @@ static int apply_tx(struct mv_store_backend *be, struct mv__store_item *it) {
   if (rc != SQLITE_OK)
     return mv__sq_fail(be->wdb, rc, NULL, "transaction savepoint");
   int64_t seq0 = be->next_seq;
+  int64_t mark = mv__sq_ledger_mark(be);
   size_t failed = SIZE_MAX;
   for (size_t k = 0; k < it->n && failed == SIZE_MAX; k++) {
     if ((err = apply_op(be, &it->ops[k], it->updated_us)) != MV_OK)
@@ -323,10 +340,13 @@ static int apply_tx(struct mv_store_backend *be, struct mv__store_item *it) {
     if (rc != SQLITE_OK)
       return mv__sq_fail(be->wdb, rc, NULL, "transaction rollback");
     be->next_seq = seq0;
+    mv__sq_ledger_rewind(be, mark);
     it->status = it->ops[failed].status;
     it->failed_index = failed;
-    for (size_t k = 0; k < it->n; k++)
+    for (size_t k = 0; k < it->n; k++) {
       memset(&it->ops[k].res, 0, sizeof(it->ops[k].res));
+      it->ops[k].res.ledger_index = -1;
+    }
     return MV_OK;
   }
   if ((rc = mv__sq_step_done(be->wst[W_TX_RELEASE])) != SQLITE_OK)
@@ -424,9 +444,17 @@ static int apply_erase(struct mv_store_backend *be, struct mv__store_item *it) {
   if (rc == SQLITE_OK &&
       (rc = mv__sq_step_done(be->wst[W_SAVEPOINT])) == SQLITE_OK) {
     rc = erase_rows(be, st, it->patient_id, it->updated_us, &count);
+    /* The erasure is logged; the entries of the erased versions stay (their
+     * commitments still match the ciphertext nobody can open now). An
+     * erasure is "version 1" of nothing: the entry needs a version >= 1. */
+    if (rc == SQLITE_OK)
+      rc = mv__sq_ledger_add(be, MV_TLOG_ERASE, "Patient", it->patient_id, 1,
+                             it->actor, it->updated_us, NULL, 0,
+                             &it->ledger_index);
     if (rc == SQLITE_OK)
       rc = mv__sq_step_done(be->wst[W_RELEASE]);
     else if (!mv__sq_rc_is_fatal(rc) && !sqlite3_get_autocommit(be->wdb)) {
+      it->ledger_index = -1;
       err = mv__sq_fail(be->wdb, rc, NULL, "erase (this erase only)");
       mv__sq_step_done(be->wst[W_ROLLBACK_TO]);
       mv__sq_step_done(be->wst[W_RELEASE]);
@@ -472,6 +500,7 @@ int mv__sq_write_batch(struct mv_store_backend *be,
                        struct mv__store_item **items, size_t n) {
   int64_t seq0 = be->next_seq;
   be->erased_in_batch = false;
+  mv__sq_ledger_begin(be);
   int rc = mv__sq_step_done(be->wst[W_BEGIN]);
   if (rc != SQLITE_OK)
     return mv__sq_fail(be->wdb, rc, NULL, "begin");
@@ -489,16 +518,22 @@ int mv__sq_write_batch(struct mv_store_backend *be,
       break;
     }
   }
+  if (err == MV_OK)
+    err = mv__sq_ledger_precommit(be, n ? items[0]->updated_us : 0);
   if (err == MV_OK && (rc = mv__sq_step_done(be->wst[W_COMMIT])) != SQLITE_OK)
     err = mv__sq_fail(be->wdb, rc, NULL, "commit");
   if (err != MV_OK) {
     if (!sqlite3_get_autocommit(be->wdb))
       mv__sq_step_done(be->wst[W_ROLLBACK]);
     be->next_seq = seq0;
+    mv__sq_ledger_abort(be);
     mv__sq_keys_abort(be);
     return err;
   }
   mv__sq_keys_commit(be);
+  /* Durable in the database; the write is acknowledged only once its
+   * entries are durable in the log files too. */
+  err = mv__sq_ledger_committed(be);
   if (be->erased_in_batch) {
     /* Again after the commit: a reader that fetched the key row just
      * before it must not put the key back (see mv__crypt_cache_put). */
@@ -507,5 +542,5 @@ int mv__sq_write_batch(struct mv_store_backend *be,
         mv__crypt_cache_drop(be->crypt, items[i]->patient_id);
     truncate_wal(be);
   }
-  return MV_OK;
+  return err;
 }

@@ -133,9 +133,11 @@ static void prepare_items(struct mv__store_item **b, size_t n, int64_t now) {
     b[i]->status = MV_OK;
     b[i]->failed_index = SIZE_MAX;
     b[i]->erased = 0;
+    b[i]->ledger_index = -1;
     for (size_t k = 0; k < b[i]->n; k++) {
       b[i]->ops[k].status = MV_OK;
       memset(&b[i]->ops[k].res, 0, sizeof(b[i]->ops[k].res));
+      b[i]->ops[k].res.ledger_index = -1;
     }
   }
 }
@@ -146,9 +148,11 @@ static void fail_items(struct mv__store_item **b, size_t n, int rc) {
     b[i]->status = rc;
     b[i]->failed_index = SIZE_MAX;
     b[i]->erased = 0;
+    b[i]->ledger_index = -1;
     for (size_t k = 0; k < b[i]->n; k++) {
       b[i]->ops[k].status = rc;
       memset(&b[i]->ops[k].res, 0, sizeof(b[i]->ops[k].res));
+      b[i]->ops[k].res.ledger_index = -1;
     }
   }
 }
@@ -166,12 +170,12 @@ static void item_callback(struct mv__store_item *it) {
     struct mv_store_result *res = mv__store_item_results(it);
     for (size_t k = 0; k < it->n; k++)
       res[k] = it->status == MV_OK ? it->ops[k].res
-                                   : (struct mv_store_result){0, 0, 0};
+                                   : (struct mv_store_result){0, 0, 0, -1};
     it->cb.tx(it->ctx, it->status, it->failed_index, res);
     break;
   }
   case MV__ITEM_ERASE:
-    it->cb.erase(it->ctx, it->status, it->erased);
+    it->cb.erase(it->ctx, it->status, it->erased, it->ledger_index);
     break;
   }
 }
@@ -346,7 +350,7 @@ int mv_store_open(const struct mv_store_opts *opts, struct mv_store **out_store,
     mv_diag_set(diag, rc, "mv_store_open: cannot set up key storage");
     goto out;
   }
-  if ((rc = s->ops->open(loc, s->clock, s->crypt, &s->be, diag)) != MV_OK)
+  if ((rc = s->ops->open(loc, s->clock, s->crypt, opts, &s->be, diag)) != MV_OK)
     goto out;
   if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
     rc = mv_diag_set(diag, MV_ENOMEM, "cannot start the store writer thread");
@@ -474,6 +478,7 @@ struct sync_wait {
   struct mv_store_result *out; /* a transaction's results (n), or NULL */
   size_t n, failed_index;
   int64_t erased;
+  int64_t ledger_index;
 };
 
 static void sync_finish(struct sync_wait *sw, int status) {
@@ -500,9 +505,11 @@ static void sync_tx_done(void *ctx, int status, size_t failed_index,
   sync_finish(sw, status);
 }
 
-static void sync_erase_done(void *ctx, int status, int64_t records) {
+static void sync_erase_done(void *ctx, int status, int64_t records,
+                            int64_t ledger_index) {
   struct sync_wait *sw = ctx;
   sw->erased = records;
+  sw->ledger_index = ledger_index;
   sync_finish(sw, status);
 }
 
@@ -546,11 +553,19 @@ int mv_store_write_tx_sync(struct mv_store *s, const struct mv_store_write *ws,
 
 int mv_store_erase_patient(struct mv_store *s, const char *patient_id,
                            int64_t *out_records) {
-  struct sync_wait sw = {.s = s};
+  return mv_store_erase_patient_ledger(s, patient_id, NULL, out_records, NULL);
+}
+
+int mv_store_erase_patient_ledger(struct mv_store *s, const char *patient_id,
+                                  const char *actor, int64_t *out_records,
+                                  int64_t *out_ledger_index) {
+  struct sync_wait sw = {.s = s, .ledger_index = -1};
   if (!s || !mv__store_valid_id(patient_id) || on_writer_thread(s))
     return MV_EINVAL;
-  struct mv__store_item *it =
-      mv__store_item_new(MV__ITEM_ERASE, NULL, 0, patient_id);
+  if (actor &&
+      strnlen(actor, MV_LIMIT_LEDGER_ACTOR + 1) > MV_LIMIT_LEDGER_ACTOR)
+    return MV_ETOOBIG;
+  struct mv__store_item *it = mv__store_item_erase(patient_id, actor);
   if (!it)
     return MV_ENOMEM;
   it->cb.erase = sync_erase_done;
@@ -561,6 +576,8 @@ int mv_store_erase_patient(struct mv_store *s, const char *patient_id,
   sync_wait(&sw);
   if (sw.status == MV_OK && out_records)
     *out_records = sw.erased;
+  if (sw.status == MV_OK && out_ledger_index)
+    *out_ledger_index = sw.ledger_index;
   return sw.status;
 }
 
@@ -728,6 +745,97 @@ int mv_store_user_list(struct mv_store *s, mv_store_user_fn fn, void *ctx) {
   if (!s || !fn)
     return MV_EINVAL;
   return s->ops->user_list(s->be, fn, ctx);
+}
+
+/* ---- Ledger ----------------------------------------------------------------- */
+
+int mv_store_ledger_size(struct mv_store *s, int64_t *out_size) {
+  if (!s || !out_size)
+    return MV_EINVAL;
+  return s->ops->ledger_size(s->be, out_size);
+}
+
+int mv_store_ledger_leaves(struct mv_store *s, int64_t start, int64_t end,
+                           mv_store_ledger_leaf_fn fn, void *ctx) {
+  if (!s || !fn)
+    return MV_EINVAL;
+  if (start < 0 || end < start)
+    return MV_ERANGE;
+  if (end - start > (int64_t)MV_LIMIT_LEDGER_ENTRIES)
+    return MV_ETOOBIG;
+  return s->ops->ledger_leaves(s->be, start, end, fn, ctx);
+}
+
+int mv_store_ledger_checkpoint(struct mv_store *s, unsigned quorum,
+                               const char *const *witnesses, size_t n,
+                               char **out_note, size_t *out_len) {
+  struct mv_buf b;
+  int rc = MV_OK;
+  if (!s || !out_note || (n && !witnesses))
+    return MV_EINVAL;
+  if (n > MV_LIMIT_LEDGER_WITNESSES)
+    return MV_ETOOBIG;
+  mv_buf_init(&b, MV_LIMIT_LEDGER_NOTE);
+  if (witnesses) {
+    rc = mv_buf_appends(&b, "[");
+    for (size_t i = 0; i < n && rc == MV_OK; i++) {
+      if (!witnesses[i])
+        rc = MV_EINVAL;
+      else if ((rc = mv_buf_appends(&b, i ? ",\"" : "\"")) == MV_OK &&
+               (rc = mv_buf_append_json_str(&b, witnesses[i],
+                                            strlen(witnesses[i]))) == MV_OK)
+        rc = mv_buf_appends(&b, "\"");
+    }
+    if (rc == MV_OK)
+      rc = mv_buf_appends(&b, "]");
+  }
+  if (rc == MV_OK)
+    rc = s->ops->ledger_checkpoint(s->be, quorum,
+                                   witnesses ? mv_buf_cstr(&b) : NULL, -1,
+                                   out_note, out_len);
+  mv_buf_release(&b);
+  return rc;
+}
+
+int mv_store_ledger_checkpoint_at(struct mv_store *s, int64_t size,
+                                  char **out_note, size_t *out_len) {
+  if (!s || !out_note)
+    return MV_EINVAL;
+  if (size < 0)
+    return MV_ERANGE;
+  return s->ops->ledger_checkpoint(s->be, 0, NULL, size, out_note, out_len);
+}
+
+int mv_store_ledger_add_cosignature(struct mv_store *s, int64_t size,
+                                    const char *witness, const char *line) {
+  if (!s || !witness || !*witness || !line || !*line || size < 0 ||
+      strnlen(witness, MV_LIMIT_LEDGER_NOTE) >= MV_LIMIT_LEDGER_NOTE ||
+      strnlen(line, MV_LIMIT_LEDGER_NOTE) >= MV_LIMIT_LEDGER_NOTE)
+    return MV_EINVAL;
+  pthread_mutex_lock(&s->write_mu);
+  int rc = s->ops->ledger_add_cosignature(s->be, size, witness, line);
+  pthread_mutex_unlock(&s->write_mu);
+  return rc;
+}
+
+int mv_store_ledger_inclusion(struct mv_store *s, int64_t index, int64_t size,
+                              uint8_t (*out)[32], size_t cap, size_t *out_n) {
+  if (!s || !out || !out_n)
+    return MV_EINVAL;
+  return s->ops->ledger_proof(s->be, false, index, size, out, cap, out_n);
+}
+
+int mv_store_ledger_consistency(struct mv_store *s, int64_t from, int64_t to,
+                                uint8_t (*out)[32], size_t cap, size_t *out_n) {
+  if (!s || !out || !out_n)
+    return MV_EINVAL;
+  return s->ops->ledger_proof(s->be, true, from, to, out, cap, out_n);
+}
+
+int mv_store_ledger_verifier_key(struct mv_store *s, char *out, size_t cap) {
+  if (!s || !out || cap == 0)
+    return MV_EINVAL;
+  return s->ops->ledger_vkey(s->be, out, cap);
 }
 
 /* ---- Metrics ----------------------------------------------------------------

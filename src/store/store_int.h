@@ -32,7 +32,8 @@ enum mv__store_kind {
   MV__ITEM_ERASE,     /* crypto-shred one patient */
 };
 
-typedef void (*mv__store_erase_fn)(void *ctx, int status, int64_t records);
+typedef void (*mv__store_erase_fn)(void *ctx, int status, int64_t records,
+                                   int64_t ledger_index);
 
 /*
  * One queue item. The generic layer allocates it in one block holding the
@@ -49,6 +50,8 @@ struct mv__store_item {
   int status;               /* out, tx and erase: the item's outcome */
   size_t failed_index;      /* out, tx: the failed write, SIZE_MAX if none */
   int64_t erased;           /* out, erase: resources affected */
+  const char *actor;        /* erase: who (NULL = "system") */
+  int64_t ledger_index;     /* out, erase: its ledger entry, -1 if none */
 
   size_t bytes; /* body bytes, counted against the queue's byte cap */
   union {
@@ -77,6 +80,9 @@ int mv__store_validate_query(const struct mv_store_query *q);
 struct mv__store_item *mv__store_item_new(enum mv__store_kind kind,
                                           const struct mv_store_write *ws,
                                           size_t n, const char *patient_id);
+/* An erase item of patient_id by actor (may be NULL), both copied. */
+struct mv__store_item *mv__store_item_erase(const char *patient_id,
+                                            const char *actor);
 /* The results array a transaction item carries for its callback. */
 struct mv_store_result *mv__store_item_results(struct mv__store_item *it);
 
@@ -203,8 +209,8 @@ struct mv_store_backend_ops {
    * finishes a rotation an earlier crash interrupted. Returned, freed with
    * close. */
   int (*open)(const char *location, const struct mv_clock *clock,
-              struct mv__crypt *crypt, struct mv_store_backend **out_be,
-              struct mv_diag *diag);
+              struct mv__crypt *crypt, const struct mv_store_opts *opts,
+              struct mv_store_backend **out_be, struct mv_diag *diag);
   void (*close)(struct mv_store_backend *be); /* accepts NULL */
   int (*schema_version)(struct mv_store_backend *be);
   /*
@@ -241,6 +247,20 @@ struct mv_store_backend_ops {
   int (*user_get)(struct mv_store_backend *be, const char *username,
                   struct mv_store_user *out_user);
   int (*user_list)(struct mv_store_backend *be, mv_store_user_fn fn, void *ctx);
+  /* The ledger (mv_store.h "Ledger"): same semantics. add_cosignature is
+   * a write (serialised with write_batch); the others are reads. */
+  int (*ledger_size)(struct mv_store_backend *be, int64_t *out_size);
+  int (*ledger_leaves)(struct mv_store_backend *be, int64_t start, int64_t end,
+                       mv_store_ledger_leaf_fn fn, void *ctx);
+  /* witnesses_json: a JSON array of witness ids, or NULL for all. */
+  int (*ledger_checkpoint)(struct mv_store_backend *be, unsigned quorum,
+                           const char *witnesses_json, int64_t exact_size,
+                           char **out_note, size_t *out_len);
+  int (*ledger_add_cosignature)(struct mv_store_backend *be, int64_t size,
+                                const char *witness, const char *line);
+  int (*ledger_proof)(struct mv_store_backend *be, bool consistency, int64_t a,
+                      int64_t b, uint8_t (*out)[32], size_t cap, size_t *out_n);
+  int (*ledger_vkey)(struct mv_store_backend *be, char *out, size_t cap);
 };
 
 /* The SQLite backend (sqlite.c). */
