@@ -280,6 +280,7 @@ struct mv_server {
 
   struct mv__task hooks[MV__HOOKS_MAX];
   size_t n_hooks;
+  bool hooks_ran; /* the shutdown hooks ran (begin_shutdown or teardown) */
   struct {
     mv_metrics_fn fn;
     void *ctx;

@@ -240,6 +240,15 @@ static void on_tick(uv_timer_t *t) {
   }
 }
 
+/* Once: the hooks stop what others started on our loop (their timers). */
+static void run_hooks(struct mv_server *srv) {
+  if (srv->hooks_ran)
+    return;
+  srv->hooks_ran = true;
+  for (size_t i = 0; i < srv->n_hooks; i++)
+    srv->hooks[i].fn(srv->hooks[i].arg);
+}
+
 static void begin_shutdown(struct mv_server *srv) {
   if (srv->state == MV__S_DRAINING) {
     /* A second request (another Ctrl-C) skips the rest of the grace. */
@@ -251,8 +260,7 @@ static void begin_shutdown(struct mv_server *srv) {
   srv->state = MV__S_DRAINING;
   MV_LOG_INFO("net", "shutdown: draining (%zu in flight, %zu websockets)",
               srv->n_inflight, mv__hub_conn_count(srv->hub));
-  for (size_t i = 0; i < srv->n_hooks; i++)
-    srv->hooks[i].fn(srv->hooks[i].arg);
+  run_hooks(srv);
   mv__hub_close_all(srv->hub);
   uv_update_time(&srv->loop);
   srv->deadline_ms = uv_now(&srv->loop) + srv->grace_ms;
@@ -263,6 +271,10 @@ static void begin_shutdown(struct mv_server *srv) {
 static void teardown(struct mv_server *srv) {
   if (!srv->loop_inited)
     return;
+  /* A server freed without running (a later start-up step failed) must
+   * still stop the timers others put on its loop, or uv_run below would
+   * wait for them forever. */
+  run_hooks(srv);
   close_own_handles(srv);
   if (srv->ctx) {
     lws_context_destroy(srv->ctx);

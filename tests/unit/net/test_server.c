@@ -475,9 +475,41 @@ static void listen_on_missing_address_fails(void **state) {
   }
 }
 
+/* A module's repeating timer on the server's loop, stopped by its shutdown
+ * hook (as the surveillance scheduler does). */
+static int hook_calls;
+static void never_fires(uv_timer_t *t) {
+  (void)t;
+}
+static void stop_timer_hook(void *ctx) {
+  hook_calls++;
+  uv_timer_stop(ctx);
+  uv_close(ctx, NULL);
+}
+
+/* A server freed without ever running (a later start-up step failed) runs
+ * the shutdown hooks once, so timers others started on its loop close and
+ * mv_server_free returns instead of waiting for them (it used to hang). */
+static void free_without_run_runs_shutdown_hooks(void **state) {
+  (void)state;
+  struct mv_server *srv = NULL;
+  struct mv_diag d;
+  struct mv_server_opts o = {.host = "127.0.0.1", .port = 0};
+  static uv_timer_t timer;
+  mv_diag_clear(&d);
+  assert_int_equal(mv_server_new(&o, &srv, &d), MV_OK);
+  assert_int_equal(uv_timer_init(mv_server_loop(srv), &timer), 0);
+  assert_int_equal(uv_timer_start(&timer, never_fires, 3600000, 3600000), 0);
+  hook_calls = 0;
+  assert_int_equal(mv_server_on_shutdown(srv, stop_timer_hook, &timer), MV_OK);
+  mv_server_free(srv);
+  assert_int_equal(hook_calls, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(listen_address_is_honoured),
+      cmocka_unit_test(free_without_run_runs_shutdown_hooks),
       cmocka_unit_test(listen_on_missing_address_fails),
       cmocka_unit_test_setup_teardown(healthz_answers_ok, setup, teardown),
       cmocka_unit_test_setup_teardown(unknown_route_is_404_json, setup,
