@@ -44,6 +44,9 @@ int cmd_epi(int argc, char **argv);
 /* `medverse epi detect` (cmd_epi_detect.c), dispatched by cmd_epi. */
 int cmd_epi_detect(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
+int cmd_triage(int argc, char **argv);
+/* `medverse triage predict` (cmd_triage_predict.c), dispatched by cmd_triage. */
+int cmd_triage_predict(int argc, char **argv);
 
 /* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
  * is called once the server is listening, before the ready line is printed.

@@ -57,6 +57,25 @@ static const char *pick_web_root(const struct mv_config *cfg) {
   return NULL;
 }
 
+/* The ledger's checkpoint origin: ledger-origin when set; else the host
+ * of public-url (or the listen host) + "/medverse/ledger", which only names
+ * a new ledger key (an existing key keeps its name). */
+static const char *ledger_origin(const struct mv_config *cfg, char *buf,
+                                 size_t cap, bool *out_default) {
+  *out_default = cfg->ledger_origin[0] == '\0';
+  if (!*out_default)
+    return cfg->ledger_origin;
+  const char *h = cfg->public_url[0] ? cfg->public_url : cfg->listen_host;
+  const char *sep = strstr(h, "://");
+  if (sep)
+    h = sep + 3;
+  size_t n = strcspn(h, "/:[]@?#");
+  if (n == 0 || n > 200)
+    return "medverse/ledger";
+  snprintf(buf, cap, "%.*s/medverse/ledger", (int)n, h);
+  return buf;
+}
+
 int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
   struct mv_store *store = NULL;
   struct mv_server *srv = NULL;
@@ -66,11 +85,18 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
   char msg[512];
   int code = 1, rc;
 
+  char origin_buf[256];
+  bool origin_default = false;
+  const char *origin =
+      ledger_origin(cfg, origin_buf, sizeof(origin_buf), &origin_default);
   struct mv_store_opts so = {
       .url = cfg->data_dir,
       .key_file = cfg->site_key_file[0] ? cfg->site_key_file : NULL,
       .batch_max = cfg->store_batch_max,
       .batch_delay_us = cfg->store_batch_delay_us,
+      .ledger = MV_STORE_LEDGER_ON,
+      .ledger_origin = origin,
+      .ledger_origin_default = origin_default,
   };
   MV_LOG_DEBUG("app", "store batch max %u, batch delay %u us, body max %zu",
                cfg->store_batch_max, cfg->store_batch_delay_us,
@@ -121,6 +147,33 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
     mv_diag_clear(&d);
     if ((rc = mv_api_new(&ao, &api, &d)) != MV_OK) {
       fprintf(stderr, "medverse: cannot start the FHIR API: %s\n",
+              mv_diag_format(&d, msg, sizeof(msg)));
+      goto out;
+    }
+    mv_diag_clear(&d);
+    if ((rc = mv_api_ledger_configure(api, cfg->ledger_witness,
+                                      cfg->ledger_witness_quorum, &d)) !=
+        MV_OK) {
+      fprintf(stderr, "medverse: %s\n", mv_diag_format(&d, msg, sizeof(msg)));
+      code = 2;
+      goto out;
+    }
+    struct mv_api_triage_opts to = {.model_path = cfg->triage_model,
+                                    .idle_s = cfg->triage_session_idle_s};
+    mv_diag_clear(&d);
+    if ((rc = mv_api_triage_configure(api, &to, &d)) != MV_OK) {
+      fprintf(stderr, "medverse: cannot load the triage model: %s\n",
+              mv_diag_format(&d, msg, sizeof(msg)));
+      code = 2;
+      goto out;
+    }
+    struct mv_api_surveillance_opts eo = {
+        .store_url = cfg->data_dir,
+        .interval_s = cfg->surveillance_interval_s,
+        .run_at_s = cfg->surveillance_run_at_s};
+    mv_diag_clear(&d);
+    if ((rc = mv_api_surveillance(api, &eo, &d)) != MV_OK) {
+      fprintf(stderr, "medverse: cannot start surveillance: %s\n",
               mv_diag_format(&d, msg, sizeof(msg)));
       goto out;
     }

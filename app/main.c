@@ -25,6 +25,8 @@ static const struct command commands[] = {
     {"epi", cmd_epi, "surveillance on CSV: outbreak detection, Rt, forecasts"},
     {"ledger", cmd_ledger,
      "the tamper-evident log: verify, prove, export, witness"},
+    {"triage", cmd_triage,
+     "symptom triage: train, evaluate, predict (red flags first)"},
     {"version", cmd_version, "print version and library versions"},
 };
 

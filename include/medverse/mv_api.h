@@ -42,6 +42,18 @@ MV_API MV_NODISCARD int mv_api_new(const struct mv_api_opts *opts,
 /* Accepts NULL. The server must not run any more. */
 MV_API void mv_api_free(struct mv_api *api);
 
+/* The ledger routes (docs/API.md "Ledger"), before mv_server_run:
+ * witnesses is a comma-separated list of cosignature/v1 verifier keys
+ * (config ledger-witness; NULL or "" = none, copied) whose cosignatures
+ * POST /ledger/cosignature accepts; GET /ledger/checkpoint serves the
+ * newest checkpoint with at least quorum of them (0 = the newest).
+ * MV_ECONFIG (diag says which key) for a malformed or non-witness key, more
+ * than MV_LIMIT_LEDGER_WITNESSES keys, or a quorum above their number. */
+MV_API MV_NODISCARD int mv_api_ledger_configure(struct mv_api *api,
+                                                const char *witnesses,
+                                                unsigned quorum,
+                                                struct mv_diag *diag);
+
 /*
  * Server-side writes (simulators now; device ingestion front doors later):
  * the same path as an API create or update — validation, reference checks,
@@ -52,9 +64,10 @@ MV_API void mv_api_free(struct mv_api *api);
  * the AuditEvent names, e.g. "Device/monitor-7".
  */
 struct mv_api_result {
-  char id[65];        /* the resource id */
-  int64_t version;    /* its new version */
-  int64_t updated_us; /* meta.lastUpdated */
+  char id[65];          /* the resource id */
+  int64_t version;      /* its new version */
+  int64_t updated_us;   /* meta.lastUpdated */
+  int64_t ledger_index; /* the version's ledger entry (mv_store.h); -1 none */
 };
 /* Called exactly once on the store's writer thread when the write is
  * durable (MV_OK) or failed; r is borrowed for the call. Keep it short. */
@@ -74,5 +87,51 @@ MV_API MV_NODISCARD int mv_api_ingest_sync(struct mv_api *api, const char *json,
                                            size_t len, const char *actor,
                                            struct mv_api_result *out,
                                            struct mv_diag *diag);
+
+/*
+ * Surveillance (docs/API.md, "Surveillance"): the /surveillance routes are
+ * registered by mv_api_new and answer 503 until this is called, once,
+ * before the server runs. It opens the surveillance tables of the store at
+ * store_url (the same url as the store's, already opened and migrated) and
+ * starts the scheduled runs: every interval_s seconds (0 = none), aligned
+ * so that a daily interval runs at run_at_s seconds after midnight UTC on
+ * the api's clock. MV_EINVAL, or the errors of mv_store_epi_open.
+ */
+struct mv_api_surveillance_opts {
+  const char *store_url; /* borrowed for the call */
+  unsigned interval_s;   /* seconds between scheduled runs; 0 = none */
+  unsigned run_at_s;     /* 0..86399: offset of the schedule from 00:00 UTC */
+};
+MV_API MV_NODISCARD int
+mv_api_surveillance(struct mv_api *api,
+                    const struct mv_api_surveillance_opts *opts,
+                    struct mv_diag *diag);
+/* Run detection and Rt on every series now (what POST /surveillance/run
+ * does): summaries saved, new alerts stored and pushed. Blocks; call it
+ * from a thread other than the loop's. out_series / out_new_alerts may be
+ * NULL. MV_ECONFIG before mv_api_surveillance. */
+MV_API MV_NODISCARD int mv_api_surveillance_run(struct mv_api *api,
+                                                size_t *out_series,
+                                                size_t *out_new_alerts,
+                                                struct mv_diag *diag);
+
+/*
+ * Triage sessions (docs/API.md, "Triage"): the /triage routes are
+ * registered by mv_api_new and work without a model (red flags and urgency
+ * only). This loads the classifier model file model_path (borrowed for the
+ * call; NULL or "" = none; config triage-model) with its follow-up question
+ * table, and sets the idle time after which a session is forgotten (0 =
+ * MV_LIMIT_TRIAGE_IDLE_S). Call before the server runs. Errors of
+ * mv_clf_model_load / mv_clf_inquiry_load (MV_EIO, MV_ECORRUPT,
+ * MV_EUNSUPPORTED, ...), diag naming the file problem.
+ */
+struct mv_api_triage_opts {
+  const char *model_path;
+  unsigned idle_s;
+};
+MV_API MV_NODISCARD int
+mv_api_triage_configure(struct mv_api *api,
+                        const struct mv_api_triage_opts *opts,
+                        struct mv_diag *diag);
 
 #endif

@@ -37,6 +37,14 @@ struct mv_config {
   unsigned token_ttl_s;                  /* token-ttl-s; 3600 */
   unsigned demo_patients;                /* demo-patients; 5 */
   unsigned demo_interval_ms;             /* demo-interval-ms; 1000 */
+  char ledger_origin[MV_LIMIT_TLOG_ORIGIN + 1]; /* ledger-origin; "" */
+  char ledger_witness[MV_LIMIT_PATH_MAX];       /* ledger-witness; "" */
+  unsigned ledger_witness_quorum;               /* ledger-witness-quorum; 0 */
+  unsigned surveillance_interval_s; /* surveillance-interval-s; 86400 */
+  unsigned surveillance_run_at_s;   /* surveillance-run-at-s; 7200 */
+
+  char triage_model[MV_LIMIT_PATH_MAX]; /* triage-model; "" = none */
+  unsigned triage_session_idle_s;       /* triage-session-idle-s; 1800 */
 };
 
 /* Fill with the built-in defaults. */

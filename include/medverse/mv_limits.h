@@ -89,6 +89,84 @@
 /* Arenas */
 #define MV_LIMIT_ARENA_DEFAULT (16u * 1024u * 1024u) /* per-request arena cap */
 
+/* Outbreak detection (mv_epi_detect.h) */
+#define MV_LIMIT_EPI_UNITS 100000u               /* units in one detection panel */
+#define MV_LIMIT_EPI_POINTS 1000000u             /* time points in one unit's series */
+#define MV_LIMIT_EPI_UNIT_NAME 256u              /* bytes in a unit name */
+#define MV_LIMIT_EPI_COUNT 1000000000u           /* largest count at one time point */
+
+/* Ledger command line and witness (app/cmd_ledger*.c) */
+#define MV_LIMIT_LEDGER_HTTP_BODY (4u * 1024u * 1024u) /* one HTTP response */
+#define MV_LIMIT_LEDGER_HTTP_CONNECT_MS 5000u    /* connect timeout */
+#define MV_LIMIT_LEDGER_HTTP_TOTAL_MS 30000u     /* whole-request timeout */
+#define MV_LIMIT_LEDGER_TOKEN 4096u              /* bearer token file bytes */
+#define MV_LIMIT_LEDGER_KEYFILE 4096u            /* key or state file bytes */
+#define MV_LIMIT_LEDGER_INTERVAL_S 86400u        /* longest witness interval */
+
+/* Surveillance in the server (src/api/epi*.c, src/store/sqlite_epi.c) */
+#define MV_LIMIT_EPI_SRV_NAME 64u          /* bytes in a region/disease/site */
+#define MV_LIMIT_EPI_SRV_UPLOAD_ROWS 200000u /* count rows in one upload */
+#define MV_LIMIT_EPI_SRV_DAYS 7400u        /* days in one served series (~20 y) */
+#define MV_LIMIT_EPI_SRV_SERIES 10000u     /* region x disease series per run */
+#define MV_LIMIT_EPI_SRV_ALERTS 1000u      /* alerts in one listing */
+#define MV_LIMIT_EPI_SRV_HORIZON 60u       /* forecast days */
+
+/* Ledger in the store and its HTTP API (src/store/sqlite_ledger.c, src/api/ledger*.c) */
+#define MV_LIMIT_LEDGER_ACTOR 128u         /* bytes in a ledger entry's actor */
+#define MV_LIMIT_LEDGER_ENTRIES 1000u      /* entries in one GET /ledger/entries */
+#define MV_LIMIT_LEDGER_WITNESSES 16u      /* configured witness keys */
+#define MV_LIMIT_LEDGER_NOTE 8192u         /* a checkpoint note with its cosignatures */
+#define MV_LIMIT_LEDGER_COSIG_BODY 16384u  /* a POST /ledger/cosignature body */
+
+/* Tamper-evident log module (src/tlog, mv_tlog.h) */
+#define MV_LIMIT_TLOG_LEAF 4096u           /* bytes of one leaf's data */
+#define MV_LIMIT_TLOG_BATCH 100000u        /* leaves in one mv_tlog_append */
+#define MV_LIMIT_TLOG_NOTE 16384u          /* bytes of a signed note */
+#define MV_LIMIT_TLOG_NOTE_SIGS 32u        /* signature lines in one note */
+#define MV_LIMIT_TLOG_ORIGIN 255u          /* bytes of a checkpoint origin line */
+#define MV_LIMIT_TLOG_CHECKPOINT_EXT 1024u /* bytes of checkpoint extension lines */
+
+/* Rt, forecast and sharing (src/epi/rt.c, forecast.c, share.c, mv_epi.h) */
+#define MV_LIMIT_EPI_RT_DAYS 100000u       /* days of incidence in one Rt run */
+#define MV_LIMIT_EPI_RT_WINDOWS 100000u    /* windows in one Rt run */
+#define MV_LIMIT_EPI_SI_LEN 100000u        /* entries of a serial-interval pmf */
+#define MV_LIMIT_EPI_HORIZON 365u          /* forecast days */
+#define MV_LIMIT_EPI_REGION 64u            /* bytes in a shared region name */
+#define MV_LIMIT_EPI_REGIONS 100000u       /* regions in one shared table */
+#define MV_LIMIT_EPI_PERIODS 10000u        /* periods in one shared table */
+#define MV_LIMIT_EPI_CELLS 10000000u       /* cells in one shared table */
+#define MV_LIMIT_EPI_QCACHE 65536u         /* shapes memoised by one qcache */
+
+/* Triage inquiry and sessions (src/clf/inquiry.c, src/api/triage*.c) */
+#define MV_LIMIT_CLF_INQ_CONCEPTS 256u     /* concepts in one inquiry table */
+#define MV_LIMIT_CLF_INQ_LABELS 1024u      /* labels in one inquiry table */
+#define MV_LIMIT_CLF_INQ_TRAIN 2000000u    /* training texts for one build */
+#define MV_LIMIT_CLF_INQ_TEXT 65536u       /* bytes of one text scanned */
+#define MV_LIMIT_CLF_INQ_BYTES (4u << 20)  /* bytes of a saved table */
+#define MV_LIMIT_TRIAGE_SESSIONS 1024u     /* live triage sessions */
+#define MV_LIMIT_TRIAGE_PER_ACCOUNT 32u    /* live sessions of one account */
+#define MV_LIMIT_TRIAGE_IDLE_S 1800u       /* idle seconds before expiry */
+#define MV_LIMIT_TRIAGE_BODY 16384u        /* bytes of a session request body */
+#define MV_LIMIT_TRIAGE_TEXT 4096u         /* bytes of the patient's text */
+#define MV_LIMIT_TRIAGE_QUESTIONS 12u      /* questions in one session */
+
+/* Triage classifier (src/clf, mv_clf.h) */
+#define MV_LIMIT_CLF_TEXT 16384u            /* bytes of one text tokenized */
+#define MV_LIMIT_CLF_TOKENS 65536u          /* tokens of one text */
+#define MV_LIMIT_CLF_MODEL (64u << 20)      /* bytes of a model file */
+#define MV_LIMIT_CLF_LABELS 1024u           /* labels in one model */
+#define MV_LIMIT_CLF_LABEL 256u             /* bytes of one label name */
+#define MV_LIMIT_CLF_ROWS 1000000u          /* training documents */
+#define MV_LIMIT_CLF_FEATURES (4u << 20)    /* vocabulary features */
+#define MV_LIMIT_CLF_SECTIONS 32u           /* sections in a model file */
+
+/* Triage safety: context, red flags, assessment (src/clf/context.c, redflag.c,
+ * triage.c; app/cmd_triage_predict.c) */
+#define MV_LIMIT_CLF_CX_TEXT 16384u         /* bytes of one text analysed */
+#define MV_LIMIT_CLF_RF_HITS 16u            /* red-flag matches reported */
+#define MV_LIMIT_CLF_TRIAGE_TOPK 5u         /* labels in a differential */
+#define MV_LIMIT_CLF_TRIAGE_LINE 16384u     /* bytes of one `predict` line */
+
 /* clang-format on */
 
 #endif

@@ -45,6 +45,7 @@ struct mv_api {
   struct mv_auth_limiter *addr_limiter; /* per client address */
   struct api_epi *epi;                  /* surveillance state (epi.c); owned */
   struct api_ledger *ledger;            /* ledger state (ledger.c); owned */
+  struct api_triage *triage;            /* triage sessions (triage.c); owned */
 };
 
 struct api_hdr {
@@ -100,6 +101,9 @@ int api_epi_routes(struct mv_api *api, struct mv_diag *diag);
 void api_epi_free(struct mv_api *api);
 int api_ledger_routes(struct mv_api *api, struct mv_diag *diag);
 void api_ledger_free(struct mv_api *api);
+struct api_triage;
+int api_triage_routes(struct mv_api *api, struct mv_diag *diag);
+void api_triage_free(struct mv_api *api);
 
 /* auth_http.c */
 void api_token_job(struct api_req *q);

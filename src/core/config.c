@@ -76,6 +76,28 @@ static const struct key_def keys[] = {
      "simulated patients in demo mode (0..1000)"},
     {"demo-interval-ms", K_UINT, FIELD(demo_interval_ms), 10, 3600000,
      "milliseconds between simulated readings (10..3600000)"},
+    {"ledger-origin", K_OPT_PATH, FIELD(ledger_origin), 0, 0,
+     "origin line of the ledger's checkpoints, fixed when its key is "
+     "created (empty: HOST/medverse/ledger from public-url or listen)"},
+    {"ledger-witness", K_OPT_PATH, FIELD(ledger_witness), 0, 0,
+     "comma-separated verifier keys of the witnesses whose cosignatures "
+     "the ledger accepts (empty: none)"},
+    {"ledger-witness-quorum", K_UINT, FIELD(ledger_witness_quorum), 0, 16,
+     "GET /ledger/checkpoint serves the newest checkpoint with at least this "
+     "many witness cosignatures (0..16; 0: the newest)"},
+    {"surveillance-interval-s", K_UINT, FIELD(surveillance_interval_s), 0,
+     604800,
+     "seconds between scheduled surveillance runs (0..604800; 0: on demand "
+     "only)"},
+    {"surveillance-run-at-s", K_UINT, FIELD(surveillance_run_at_s), 0, 86399,
+     "seconds after midnight UTC the scheduled runs are aligned to "
+     "(0..86399; 7200: daily at 02:00 UTC)"},
+    {"triage-model", K_OPT_PATH, FIELD(triage_model), 0, 0,
+     "triage model file (medverse triage train) for /triage sessions "
+     "(empty: red flags and urgency only)"},
+    {"triage-session-idle-s", K_UINT, FIELD(triage_session_idle_s), 1, 86400,
+     "seconds a triage session may sit idle before it is forgotten "
+     "(1..86400)"},
 };
 
 #undef FIELD
@@ -96,6 +118,9 @@ void mv_config_init(struct mv_config *c) {
   c->token_ttl_s = 3600;
   c->demo_patients = 5;
   c->demo_interval_ms = 1000;
+  c->surveillance_interval_s = 86400;
+  c->surveillance_run_at_s = 7200;
+  c->triage_session_idle_s = MV_LIMIT_TRIAGE_IDLE_S;
 }
 
 /* A short, printable rendering of a user-supplied value for error messages:

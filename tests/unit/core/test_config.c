@@ -50,6 +50,10 @@ static void config_defaults(void **state) {
   assert_int_equal(c.ws_queue_msgs, MV_LIMIT_WS_QUEUE_MSGS);
   assert_int_equal(c.demo_patients, 5);
   assert_int_equal(c.demo_interval_ms, 1000);
+  assert_int_equal(c.surveillance_interval_s, 86400);
+  assert_int_equal(c.surveillance_run_at_s, 7200);
+  assert_string_equal(c.triage_model, "");
+  assert_int_equal(c.triage_session_idle_s, 1800);
 }
 
 static void config_set_every_key(void **state) {
@@ -86,6 +90,42 @@ static void config_set_every_key(void **state) {
   assert_int_equal(c.ws_queue_msgs, 77);
   assert_int_equal(c.demo_patients, 0);
   assert_int_equal(c.demo_interval_ms, 250);
+}
+
+static void config_ledger_keys(void **state) {
+  (void)state;
+  struct mv_config c;
+  struct mv_diag d;
+  mv_config_init(&c);
+  mv_diag_clear(&d);
+  assert_string_equal(c.ledger_origin, "");
+  assert_string_equal(c.ledger_witness, "");
+  assert_int_equal(c.ledger_witness_quorum, 0);
+  assert_int_equal(
+      mv_config_set(&c, "ledger-origin", "care.example.org/log", &d), MV_OK);
+  assert_int_equal(mv_config_set(&c, "ledger-witness",
+                                 "w1+01020304+AAAA,"
+                                 "w2+05060708+BBBB",
+                                 &d),
+                   MV_OK);
+  assert_int_equal(mv_config_set(&c, "ledger-witness-quorum", "2", &d), MV_OK);
+  assert_int_equal(mv_config_set(&c, "triage-model", "/srv/triage.mvm", &d),
+                   MV_OK);
+  assert_string_equal(c.triage_model, "/srv/triage.mvm");
+  assert_int_equal(mv_config_set(&c, "triage-model", "", &d), MV_OK);
+  assert_string_equal(c.triage_model, "");
+  assert_int_equal(c.triage_session_idle_s, 1800);
+  assert_string_equal(c.ledger_origin, "care.example.org/log");
+  assert_non_null(strstr(c.ledger_witness, "w2+05060708+BBBB"));
+  assert_int_equal(c.ledger_witness_quorum, 2);
+  assert_int_equal(mv_config_set(&c, "ledger-witness-quorum", "x", &d),
+                   MV_EINVAL);
+  assert_non_null(strstr(d.msg, "ledger-witness-quorum"));
+  char big[400];
+  memset(big, 'a', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  assert_int_equal(mv_config_set(&c, "ledger-origin", big, &d), MV_ERANGE);
+  assert_string_equal(c.ledger_origin, "care.example.org/log");
 }
 
 static void config_set_unknown_key_is_notfound(void **state) {
@@ -166,6 +206,10 @@ static void config_number_range_is_checked_per_key(void **state) {
       {"workers", "0", "1", "64", "65"},
       {"ws-queue-msgs", "0", "1", "1000000", "1000001"},
       {"demo-interval-ms", "9", "10", "3600000", "3600001"},
+      {"surveillance-interval-s", "-1", "0", "604800", "604801"},
+      {"surveillance-run-at-s", "-1", "0", "86399", "86400"},
+      {"ledger-witness-quorum", "-1", "0", "16", "17"},
+      {"triage-session-idle-s", "-1", "1", "86400", "86401"},
       {"http-body-max", "1023", "1024", "1073741824", "1073741825"},
   };
   for (size_t i = 0; i < MV_ARRAY_LEN(cases); i++) {
@@ -624,7 +668,14 @@ static void config_each_lists_every_key(void **state) {
                                          "site-key-file",
                                          "token-ttl-s",
                                          "demo-patients",
-                                         "demo-interval-ms"};
+                                         "demo-interval-ms",
+                                         "ledger-origin",
+                                         "ledger-witness",
+                                         "ledger-witness-quorum",
+                                         "surveillance-interval-s",
+                                         "surveillance-run-at-s",
+                                         "triage-model",
+                                         "triage-session-idle-s"};
   struct mv_config c;
   struct seen_keys s = {.all_help = true};
   mv_config_init(&c);
@@ -692,6 +743,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(config_defaults),
       cmocka_unit_test(config_set_every_key),
+      cmocka_unit_test(config_ledger_keys),
       cmocka_unit_test(config_set_unknown_key_is_notfound),
       cmocka_unit_test(config_bool_spellings),
       cmocka_unit_test(config_number_rejects_trailing_junk),

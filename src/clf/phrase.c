@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A first-character index over a list of phrase patterns (safety_int.h), so
+ * that the context rules and the red-flag table try at each position only
+ * the few patterns that can start there instead of all of them. Built once
+ * per process; read-only afterwards, so lookups are thread-safe.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "safety_int.h"
+
+/* The first code point of s (ASCII byte or a UTF-8 sequence; 0 if none). */
+static uint32_t first_cp(const unsigned char *s, size_t n) {
+  if (n == 0)
+    return 0;
+  unsigned char c = s[0];
+  if (c < 0x80)
+    return c;
+  size_t need = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+  uint32_t v = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < need; k++) {
+    if (k >= n || (s[k] & 0xc0) != 0x80)
+      return c; /* invalid: the lead byte stands for itself */
+    v = (v << 6) | (s[k] & 0x3f);
+  }
+  return v;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  const struct mv__pkey *x = a, *y = b;
+  if (x->cp != y->cp)
+    return x->cp < y->cp ? -1 : 1;
+  return x->pat < y->pat ? -1 : x->pat > y->pat;
+}
+
+int mv__pset_build(struct mv__pset *s) {
+  size_t cap = 0;
+  for (size_t i = 0; i < s->n; i++)
+    cap += 1 + (s->pats[i][0] == '{' ? strlen(s->pats[i]) : 0);
+  s->keys = malloc((cap ? cap : 1) * sizeof *s->keys);
+  if (!s->keys)
+    return MV_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    const char *p = s->pats[i];
+    if (p[0] != '{') {
+      s->keys[k++] = (struct mv__pkey){
+          first_cp((const unsigned char *)p, strlen(p)), (uint32_t)i};
+      continue;
+    }
+    const char *close = strchr(p, '}');
+    for (const char *a = p + 1; close && a < close;) {
+      const char *bar = memchr(a, '|', (size_t)(close - a));
+      const char *ae = bar ? bar : close;
+      s->keys[k++] = (struct mv__pkey){
+          first_cp((const unsigned char *)a, (size_t)(ae - a)), (uint32_t)i};
+      a = ae + 1;
+    }
+  }
+  qsort(s->keys, k, sizeof *s->keys, cmp_key);
+  size_t w = 0; /* drop duplicates (two alternatives, one first letter) */
+  for (size_t i = 0; i < k; i++)
+    if (w == 0 || cmp_key(&s->keys[w - 1], &s->keys[i]) != 0)
+      s->keys[w++] = s->keys[i];
+  s->nkeys = w;
+  return MV_OK;
+}
+
+void mv__pset_at(const struct mv__pset *s, const struct mv__cx_doc *d,
+                 size_t pos, size_t *lo, size_t *hi) {
+  *lo = *hi = 0;
+  if (pos >= d->nlen || !s->keys)
+    return;
+  unsigned char c = (unsigned char)d->norm[pos],
+                prev = pos ? (unsigned char)d->norm[pos - 1] : ' ';
+  bool an = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  bool pan = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+  if (an && pan) /* patterns starting with a letter need a word start */
+    return;
+  uint32_t cp = first_cp((const unsigned char *)d->norm + pos, d->nlen - pos);
+  size_t a = 0, b = s->nkeys;
+  while (a < b) { /* lower bound */
+    size_t m = a + (b - a) / 2;
+    if (s->keys[m].cp < cp)
+      a = m + 1;
+    else
+      b = m;
+  }
+  size_t e = a;
+  while (e < s->nkeys && s->keys[e].cp == cp)
+    e++;
+  *lo = a;
+  *hi = e;
+}
+
+size_t mv__pset_match(const struct mv__pset *s, const struct mv__cx_doc *d,
+                      size_t pos, size_t *which) {
+  size_t lo, hi;
+  mv__pset_at(s, d, pos, &lo, &hi);
+  for (size_t i = lo; i < hi; i++) {
+    size_t l = mv__cx_match(d, pos, s->pats[s->keys[i].pat]);
+    if (l) {
+      if (which)
+        *which = s->keys[i].pat;
+      return l;
+    }
+  }
+  return 0;
+}
+
+bool mv__pset_contains(const struct mv__pset *s, const struct mv__cx_doc *d,
+                       size_t from, size_t to) {
+  for (size_t i = from; i < to && i < d->nlen; i++)
+    if (((unsigned char)d->norm[i] & 0xc0) != 0x80 &&
+        mv__pset_match(s, d, i, NULL))
+      return true;
+  return false;
+}
