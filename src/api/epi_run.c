@@ -201,8 +201,8 @@ static struct json_object *jalarm(enum mv_epi_alarm a) {
 static void note(struct json_object *notes, const char *what,
                  const struct mv_diag *d) {
   char buf[sizeof(d->msg) + 64]; /* truncation of a long reason is fine */
-  int n = snprintf(buf, sizeof(buf), "%s%s%s", what,
-                   d && d->msg[0] ? ": " : "", d && d->msg[0] ? d->msg : "");
+  int n = snprintf(buf, sizeof(buf), "%s%s%s", what, d && d->msg[0] ? ": " : "",
+                   d && d->msg[0] ? d->msg : "");
   (void)n;
   json_object_array_add(notes, json_object_new_string(buf));
 }
