@@ -283,12 +283,18 @@ static const char *const wsql[W_N] = {
     [W_CKPT_INS] = "INSERT OR REPLACE INTO ledger_checkpoints(size, t_us,"
                    " note) VALUES (?1, ?2, ?3)",
     /* Thin the history of [?1, ?2): keep the newest checkpoint of each ?3
-     * microseconds and every cosigned one (sqlite_ledger.c says why). */
+     * microseconds, the newest cosigned one of each, and (?4 = 1) every
+     * cosigned one (sqlite_ledger.c says why). */
     [W_CKPT_THIN] = "DELETE FROM ledger_checkpoints WHERE t_us >= ?1"
                     " AND t_us < ?2 AND size NOT IN (SELECT max(size) FROM"
                     " ledger_checkpoints WHERE t_us >= ?1 AND t_us < ?2"
-                    " GROUP BY t_us / ?3) AND size NOT IN (SELECT size FROM"
-                    " ledger_cosigs)",
+                    " GROUP BY t_us / ?3) AND size NOT IN (SELECT"
+                    " max(k.size) FROM ledger_checkpoints k JOIN"
+                    " ledger_cosigs c ON c.size = k.size WHERE k.t_us >= ?1"
+                    " AND k.t_us < ?2 GROUP BY k.t_us / ?3) AND (?4 = 0 OR"
+                    " size NOT IN (SELECT size FROM ledger_cosigs))",
+    [W_COSIG_ORPHANS] = "DELETE FROM ledger_cosigs WHERE size NOT IN"
+                        " (SELECT size FROM ledger_checkpoints)",
 };
 
 /* Columns of a version row for row_version() in sqlite_read.c: version,

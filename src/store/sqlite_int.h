@@ -46,6 +46,7 @@ enum mv__sq_wstmt {
   W_LEDGER_INS,
   W_CKPT_INS,
   W_CKPT_THIN,
+  W_COSIG_ORPHANS,
   W_N
 };
 

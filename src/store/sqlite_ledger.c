@@ -401,29 +401,57 @@ static int insert_ckpt(struct mv_store_backend *be, int64_t size, int64_t t_us,
  * Every batch gets a signed checkpoint, but keeping all of them would make
  * the history grow with the number of batches, not with time: a quiet
  * server commits one write per batch, and `ledger verify` checks every
- * stored signature (~40 us each). Checkpoints older than a minute (long
- * after any witness fetched and cosigned them) are thinned to the newest of
- * each 10 s, keeping every cosigned one; the newest checkpoint is always
- * kept. A verifier loses nothing: each kept checkpoint commits to its whole
- * prefix. Runs at most once per 10 s of commit time, over that span only.
+ * stored signature (~40 us each). So the history is thinned in two steps:
+ * checkpoints older than a minute (long after any witness fetched and
+ * cosigned them) to the newest of each 10 s, keeping every cosigned one;
+ * those older than a day to the newest and the newest cosigned of each
+ * hour. The newest checkpoint is always kept. A verifier loses nothing:
+ * each kept checkpoint commits to its whole prefix. Each step runs at most
+ * once per bucket of commit time, over that span only.
  */
-#define CKPT_KEEP_US (60 * 1000000LL)
-#define CKPT_BUCKET_US (10 * 1000000LL)
+#define CKPT_FINE_AGE_US (60 * 1000000LL)
+#define CKPT_FINE_US (10 * 1000000LL)
+#define CKPT_COARSE_AGE_US (24 * 3600 * 1000000LL)
+#define CKPT_COARSE_US (3600 * 1000000LL)
 
-static int thin_checkpoints(struct mv_store_backend *be,
-                            struct mv__sq_ledger *l, int64_t now_us) {
-  int64_t upto = now_us - CKPT_KEEP_US;
-  if (upto - l->thinned_us < CKPT_BUCKET_US)
+/* Returns MV_OK with *out_ran set when it thinned a span. */
+static int thin_range(struct mv_store_backend *be, int64_t *done_us,
+                      int64_t now_us, int64_t age_us, int64_t bucket_us,
+                      bool keep_cosigned, bool *out_ran) {
+  int64_t upto = now_us - age_us;
+  *out_ran = false;
+  if (upto - *done_us < bucket_us)
     return MV_OK;
-  upto -= upto % CKPT_BUCKET_US; /* whole buckets only */
+  upto -= upto % bucket_us; /* whole buckets only */
   sqlite3_stmt *st = be->wst[W_CKPT_THIN];
-  sqlite3_bind_int64(st, 1, l->thinned_us);
+  sqlite3_bind_int64(st, 1, *done_us);
   sqlite3_bind_int64(st, 2, upto);
-  sqlite3_bind_int64(st, 3, CKPT_BUCKET_US);
+  sqlite3_bind_int64(st, 3, bucket_us);
+  sqlite3_bind_int(st, 4, keep_cosigned);
   int src = mv__sq_step_done(st);
   if (src != SQLITE_OK)
     return mv__sq_fail(be->wdb, src, NULL, "thin the ledger checkpoints");
-  l->thinned_us = upto;
+  *done_us = upto;
+  *out_ran = true;
+  return MV_OK;
+}
+
+static int thin_checkpoints(struct mv_store_backend *be,
+                            struct mv__sq_ledger *l, int64_t now_us) {
+  bool ran;
+  int rc = thin_range(be, &l->thinned_us, now_us, CKPT_FINE_AGE_US,
+                      CKPT_FINE_US, true, &ran);
+  if (rc != MV_OK)
+    return rc;
+  /* A day on, a witness's cosignature of every interval would keep a
+   * checkpoint per interval: keep the newest cosigned one per hour. */
+  rc = thin_range(be, &l->thinned_coarse_us, now_us, CKPT_COARSE_AGE_US,
+                  CKPT_COARSE_US, false, &ran);
+  if (rc != MV_OK || !ran)
+    return rc;
+  int src = mv__sq_step_done(be->wst[W_COSIG_ORPHANS]);
+  if (src != SQLITE_OK)
+    return mv__sq_fail(be->wdb, src, NULL, "drop thinned cosignatures");
   return MV_OK;
 }
 

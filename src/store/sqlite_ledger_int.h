@@ -41,8 +41,9 @@ struct mv__sq_ledger {
   size_t n_pend, cap_offs;
   char note_buf[MV_LIMIT_TLOG_NOTE]; /* the batch's signed checkpoint */
   size_t note_len;
-  bool behind;        /* the log files lack committed entries */
-  int64_t thinned_us; /* checkpoints older than this are already thinned */
+  bool behind;               /* the log files lack committed entries */
+  int64_t thinned_us;        /* older checkpoints: one per 10 s already */
+  int64_t thinned_coarse_us; /* older checkpoints: one per hour already */
 
   /* Guarded by mu: what readers may see. */
   pthread_mutex_t mu;

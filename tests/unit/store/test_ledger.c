@@ -595,9 +595,10 @@ static int count_ckpt(void *ctx, int64_t size, const char *note,
 }
 
 /* One write per batch (a quiet server): every batch is signed, but once
- * older than a minute the history keeps the newest checkpoint of each 10 s
- * (plus the newest overall), so `ledger verify` checks signatures in
- * proportion to time, not to batches. */
+ * older than a minute the history keeps the newest checkpoint of each 10 s,
+ * and once older than a day the newest of each hour (plus the newest
+ * overall), so `ledger verify` checks signatures in proportion to time, not
+ * to batches. */
 /* Wall time the test sets; monotonic time real (the writer's batching
  * waits on it). */
 static int64_t wall_us;
@@ -610,7 +611,7 @@ static int64_t real_mono(const struct mv_clock *c) {
   return mv_clock_mono_us(mv_clock_system());
 }
 
-static void ledger_old_checkpoints_are_thinned_to_one_per_10s(void **state) {
+static void ledger_old_checkpoints_are_thinned_by_age(void **state) {
   struct fx *f = *state;
   static const struct mv_clock clk = {.now_us = wall_now, .mono_us = real_mono};
   wall_us = 1700000000LL * 1000000; /* a 10 s boundary */
@@ -632,14 +633,38 @@ static void ledger_old_checkpoints_are_thinned_to_one_per_10s(void **state) {
   assert_int_equal(mv_store_ledger_scan_checkpoints(f->dir, count_ckpt, &n, &d),
                    MV_OK);
   assert_true(n >= 40); /* all younger than a minute: all kept */
+  /* A witness cosigned two of them, in the same hour. */
+  char skey[MV_TLOG_SKEY_TEXT_MAX], vkey[MV_TLOG_VKEY_TEXT_MAX];
+  struct mv_tlog_signer w;
+  assert_int_equal(mv_tlog_key_generate("witness.example", MV_TLOG_KEY_COSIG_V1,
+                                        skey, vkey, NULL),
+                   MV_OK);
+  assert_int_equal(mv_tlog_signer_parse(skey, strlen(skey), &w, NULL), MV_OK);
+  for (int64_t sz = 5; sz <= 15; sz += 10) {
+    char *cn = NULL, line[MV_TLOG_SIG_LINE_MAX];
+    size_t cn_len = 0, line_len = 0;
+    assert_int_equal(mv_store_ledger_checkpoint_at(f->s, sz, &cn, &cn_len),
+                     MV_OK);
+    size_t body = (size_t)(strstr(cn, "\n\n") - cn) + 1;
+    assert_int_equal(
+        mv_tlog_cosign(&w, cn, body, 1700000000u, line, &line_len, NULL),
+        MV_OK);
+    assert_int_equal(mv_store_ledger_add_cosignature(f->s, sz, "w", line),
+                     MV_OK);
+    free(cn);
+  }
   wall_us += 120 * 1000000LL;
   put(f->s, MV_STORE_CREATE, "Patient", "late", "late", "{}");
   n = 0;
   assert_int_equal(mv_store_ledger_scan_checkpoints(f->dir, count_ckpt, &n, &d),
                    MV_OK);
-  /* 40 s of batches = 4 buckets of 10 s, plus the one just signed (and the
-   * empty store's first checkpoint, if any, in the first bucket). */
-  assert_true(n >= 5 && n <= 6);
+  /* 40 s of batches = 4 buckets of 10 s, the two cosigned ones, plus the
+   * one just signed (and the empty store's first checkpoint, if any). */
+  assert_true(n >= 7 && n <= 8);
+  char *at = NULL;
+  size_t at_len = 0;
+  assert_int_equal(mv_store_ledger_checkpoint_at(f->s, 5, &at, &at_len), MV_OK);
+  free(at);
   /* The newest still verifies and proves every entry. */
   char *note = NULL;
   size_t len = 0;
@@ -647,6 +672,20 @@ static void ledger_old_checkpoints_are_thinned_to_one_per_10s(void **state) {
                    MV_OK);
   assert_non_null(strstr(note, "\n41\n"));
   free(note);
+  /* Two days later the first hour's buckets merge: the newest and the
+   * newest cosigned checkpoint of that hour (the 40 s and "late" share it),
+   * and the new one; the older cosigned one goes, with its cosignature. */
+  wall_us += 2 * 24 * 3600 * 1000000LL;
+  put(f->s, MV_STORE_CREATE, "Patient", "later", "later", "{}");
+  n = 0;
+  assert_int_equal(mv_store_ledger_scan_checkpoints(f->dir, count_ckpt, &n, &d),
+                   MV_OK);
+  assert_int_equal(n, 3);
+  assert_int_equal(mv_store_ledger_checkpoint_at(f->s, 5, &at, &at_len),
+                   MV_ENOTFOUND);
+  assert_int_equal(mv_store_ledger_checkpoint_at(f->s, 15, &at, &at_len),
+                   MV_OK);
+  free(at);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -663,7 +702,7 @@ int main(void) {
       T(ledger_key_must_be_private),
       T(ledger_deferred_writes_reach_the_log_at_next_open),
       T(ledger_kill9_loses_nothing_acknowledged),
-      T(ledger_old_checkpoints_are_thinned_to_one_per_10s),
+      T(ledger_old_checkpoints_are_thinned_by_age),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
