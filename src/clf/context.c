@@ -121,6 +121,68 @@ static int fold(uint32_t cp) {
   }
 }
 
+/* Traditional -> simplified folding for the Chinese characters the cue and
+ * context tables use (one-to-one pairs from the 《通用规范汉字表》 (2013)
+ * traditional/simplified correspondence; ambiguous ones such as 乾/幹 and
+ * 甚 are left alone), so "頭痛" matches "头痛". Sorted by the first column. */
+static const uint32_t trad_simp[][2] = {
+    {0x4e82, 0x4e71}, {0x4f86, 0x6765}, {0x500b, 0x4e2a}, {0x5011, 0x4eec},
+    {0x5074, 0x4fa7}, {0x50b3, 0x4f20}, {0x50b7, 0x4f24}, {0x5152, 0x513f},
+    {0x5169, 0x4e24}, {0x524e, 0x5239}, {0x5287, 0x5267}, {0x5291, 0x5242},
+    {0x52d5, 0x52a8}, {0x53b2, 0x5389}, {0x55aa, 0x4e27}, {0x55ce, 0x5417},
+    {0x5614, 0x5455}, {0x5641, 0x6076}, {0x56a8, 0x5499}, {0x56b4, 0x4e25},
+    {0x5831, 0x62a5}, {0x584a, 0x5757}, {0x589c, 0x5760}, {0x58ae, 0x5815},
+    {0x58d3, 0x538b}, {0x5abd, 0x5988}, {0x5b30, 0x5a74}, {0x5b6b, 0x5b59},
+    {0x5bf6, 0x5b9d}, {0x5c0e, 0x5bfc}, {0x5c6c, 0x5c5e}, {0x5e36, 0x5e26},
+    {0x5e7e, 0x51e0}, {0x5f35, 0x5f20}, {0x5f8c, 0x540e}, {0x5f9e, 0x4ece},
+    {0x5fb5, 0x5f81}, {0x60b6, 0x95f7}, {0x61c9, 0x5e94}, {0x61f7, 0x6000},
+    {0x6200, 0x604b}, {0x6490, 0x6491}, {0x64b2, 0x6251}, {0x64ca, 0x51fb},
+    {0x64da, 0x636e}, {0x6557, 0x8d25}, {0x65b7, 0x65ad}, {0x6642, 0x65f6},
+    {0x6688, 0x6655}, {0x66a2, 0x7545}, {0x66f8, 0x4e66}, {0x6703, 0x4f1a},
+    {0x689d, 0x6761}, {0x6975, 0x6781}, {0x6a13, 0x697c}, {0x6a23, 0x6837},
+    {0x6b72, 0x5c81}, {0x6b77, 0x5386}, {0x6bba, 0x6740}, {0x6c23, 0x6c14},
+    {0x6c92, 0x6ca1}, {0x6dbc, 0x51c9}, {0x6e6f, 0x6c64}, {0x6eab, 0x6e29},
+    {0x6ec5, 0x706d}, {0x6ef7, 0x5364}, {0x70ba, 0x4e3a}, {0x7121, 0x65e0},
+    {0x71b1, 0x70ed}, {0x71c8, 0x706f}, {0x71d2, 0x70e7}, {0x71d9, 0x70eb},
+    {0x721b, 0x70c2}, {0x723a, 0x7237}, {0x72c0, 0x72b6}, {0x7522, 0x4ea7},
+    {0x7570, 0x5f02}, {0x7613, 0x75ea}, {0x7647, 0x75eb}, {0x7662, 0x75d2},
+    {0x7671, 0x762b}, {0x7672, 0x766b}, {0x767c, 0x53d1}, {0x76dc, 0x76d7},
+    {0x774f, 0x56f0}, {0x798d, 0x7978}, {0x7cde, 0x7caa}, {0x7d05, 0x7ea2},
+    {0x7d50, 0x7ed3}, {0x7d55, 0x7edd}, {0x7d5e, 0x7ede}, {0x7d72, 0x4e1d},
+    {0x7d93, 0x7ecf}, {0x7da0, 0x7eff}, {0x7dca, 0x7d27}, {0x7dda, 0x7ebf},
+    {0x807d, 0x542c}, {0x8108, 0x8109}, {0x812b, 0x8131}, {0x8166, 0x8111},
+    {0x816b, 0x80bf}, {0x8173, 0x811a}, {0x81bf, 0x8113}, {0x81c9, 0x8138},
+    {0x81df, 0x810f}, {0x81e5, 0x5367}, {0x85e5, 0x836f}, {0x865b, 0x865a},
+    {0x8766, 0x867e}, {0x87c4, 0x86f0}, {0x8853, 0x672f}, {0x88e1, 0x91cc},
+    {0x898b, 0x89c1}, {0x8996, 0x89c6}, {0x89aa, 0x4eb2}, {0x89ba, 0x89c9},
+    {0x8a3a, 0x8bca}, {0x8a71, 0x8bdd}, {0x8a9e, 0x8bed}, {0x8aa4, 0x8bef},
+    {0x8aaa, 0x8bf4}, {0x8b1b, 0x8bb2}, {0x8b58, 0x8bc6}, {0x8b77, 0x62a4},
+    {0x8b93, 0x8ba9}, {0x8eca, 0x8f66}, {0x8edf, 0x8f6f}, {0x8f15, 0x8f7b},
+    {0x8f38, 0x8f93}, {0x8f49, 0x8f6c}, {0x8fb2, 0x519c}, {0x9019, 0x8fd9},
+    {0x904e, 0x8fc7}, {0x907a, 0x9057}, {0x9084, 0x8fd8}, {0x908a, 0x8fb9},
+    {0x91ab, 0x533b}, {0x91dd, 0x9488}, {0x932f, 0x9519}, {0x937e, 0x949f},
+    {0x9418, 0x949f}, {0x9589, 0x95ed}, {0x958b, 0x5f00}, {0x9593, 0x95f4},
+    {0x95cc, 0x9611}, {0x9663, 0x9635}, {0x96b1, 0x9690}, {0x96bb, 0x53ea},
+    {0x96e3, 0x96be}, {0x9806, 0x987a}, {0x982d, 0x5934}, {0x9838, 0x9888},
+    {0x9846, 0x9897}, {0x98a8, 0x98ce}, {0x98f2, 0x996e}, {0x9a5a, 0x60ca},
+    {0x9a5f, 0x9aa4}, {0x9ad4, 0x4f53}, {0x9b06, 0x677e}, {0x9ebc, 0x4e48},
+    {0x9ebd, 0x4e48}, {0x9ede, 0x70b9}, {0x9f52, 0x9f7f},
+};
+
+static uint32_t trad_to_simp(uint32_t cp) {
+  size_t lo = 0, hi = MV_ARRAY_LEN(trad_simp);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (trad_simp[mid][0] == cp)
+      return trad_simp[mid][1];
+    if (trad_simp[mid][0] < cp)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return cp;
+}
+
 static int normalise(struct mv__cx_doc *d, const char *text, size_t len) {
   const unsigned char *s = (const unsigned char *)text;
   size_t olen = len < MV_LIMIT_CLF_CX_TEXT ? len : MV_LIMIT_CLF_CX_TEXT;
@@ -150,8 +212,12 @@ static int normalise(struct mv__cx_doc *d, const char *text, size_t len) {
       d->norm[n] = (char)f;
       d->n2o[n++] = (uint32_t)i;
     } else if (f < 0) {
+      uint32_t sc = l == 3 ? trad_to_simp(cp) : cp;
+      unsigned char enc[3] = {(unsigned char)(0xe0 | (sc >> 12)),
+                              (unsigned char)(0x80 | ((sc >> 6) & 0x3f)),
+                              (unsigned char)(0x80 | (sc & 0x3f))};
       for (size_t k = 0; k < l; k++) {
-        d->norm[n] = (char)s[i + k];
+        d->norm[n] = (char)(sc != cp ? enc[k] : s[i + k]);
         d->n2o[n++] = (uint32_t)(i + k);
       }
     }
@@ -472,9 +538,42 @@ static void apply(struct mv__cx_doc *d, const struct mv__cx_trig *t, size_t s,
     return;
   }
   if (t->dir & DIR_FWD) {
+    /* Coordination carries a negation over its conjuncts: "I don't have any
+     * chest pain or shortness of breath" negates both (NegEx scopes end at
+     * termination terms, not at "or"; Chapman et al. 2001), so an "or" /
+     * "nor" / "或" restarts the word window. A comma still ends the scope,
+     * even in a list closed by "or": "no fever, severe chest pain or
+     * pressure" and "没有发烧，胸口剧痛或者压迫感" are read as a current
+     * symptom. Carrying the negation over the list would miss those
+     * emergencies, and recall comes first (a false alarm costs a phone
+     * call). The list scan below is kept off for that reason. */
+    static const char *const coord[] = {"or", "nor",  "或者",
+                                        "或", "也没", NULL};
+    static const char *const pron[] = {"i",   "im",  "my",  "me", "he",
+                                       "she", "his", "her", "we", "我",
+                                       "他",  "她",  NULL};
+    bool list = false;
+    const bool carry_over_lists = false; /* see above: safety first */
+    if (carry_over_lists && t->cx == NEG && !(t->flags & F_LIST)) {
+      unsigned n = 0;
+      for (size_t i = e; i < d->nlen && d->lclause[i] == d->lclause[s]; i++) {
+        if (!unit_start(d, i))
+          continue;
+        if (word_at(d, i, coord)) {
+          list = d->sclause[i] != d->sclause[s];
+          break;
+        }
+        if (word_at(d, i, pron) || ++n > 8)
+          break;
+      }
+    }
     unsigned units = 0;
-    for (size_t i = e; i < d->nlen && same_scope(d, t, s, i); i++) {
-      if (unit_start(d, i) && t->win && ++units > t->win)
+    for (size_t i = e; i < d->nlen && (list ? d->lclause[i] == d->lclause[s]
+                                            : same_scope(d, t, s, i));
+         i++) {
+      if (unit_start(d, i) && t->cx == NEG && word_at(d, i, coord))
+        units = 0;
+      else if (unit_start(d, i) && t->win && ++units > t->win)
         break;
       set_cx(d, i, t->cx);
     }
@@ -521,6 +620,12 @@ static void guo_suffix(struct mv__cx_doc *d, size_t i) {
     return;
   size_t cs = clause_from(d, i);
   if (mv__pset_contains(&ps_recency, d, cs, clause_to(d, i)))
+    return;
+  /* "从没这么头疼过" (never had a headache like this): with an intensity
+   * word the 过 belongs to the "never ... like this" frame, which says the
+   * symptom is present now (see mv__cx_never_cancel). */
+  static const char *const like_this[] = {"这么", "这样", "如此", "这种", NULL};
+  if (mv__cx_contains(d, cs, clause_to(d, i), like_this))
     return;
   unsigned units = 0;
   for (size_t k = i; k-- > cs;) {

@@ -84,6 +84,9 @@ const struct mv__cx_trig mv__cx_trigs[] = {
     {"last year", HIS, DIR_BOTH, 0, F_SOFT},
     {"as a child", HIS, DIR_BOTH, 0, F_SOFT},
     {"as a kid", HIS, DIR_BOTH, 0, F_SOFT},
+    {"{as a|when a} {teenager|teen|student|youngster|young man|young woman}",
+     HIS, DIR_BOTH, 0, F_SOFT},
+    {"in my {teens|youth|childhood}", HIS, DIR_BOTH, 0, F_SOFT},
     {"when i was", HIS, DIR_BOTH, 0, F_SOFT},
     {"in my twenties", HIS, DIR_BOTH, 0, F_SOFT},
     {"back in", HIS, DIR_BOTH, 0, F_SOFT},
@@ -189,6 +192,12 @@ const struct mv__cx_trig mv__cx_trigs[] = {
     {"{always|usually|ever} {serious|dangerous|normal|an emergency}", HYP,
      DIR_BWD, 6, 0},
     {"what is", HYP, DIR_FWD, 3, 0},
+    /* Information questions ("what does anaphylaxis look like", "什么是中风",
+     * "过敏性休克是什么"); the Chinese tail form binds only a short term so
+     * "胸口疼是什么病" (a patient asking about their own pain) still counts. */
+    {"what does", HYP, DIR_FWD, 3, 0},
+    {"什么是", HYP, DIR_FWD, 6, 0},
+    {"是什么!病|原因|情况|问题|引起|导致|回事|感觉|毛病", HYP, DIR_BWD, 6, 0},
     {"{know|learn|about|read about} the {symptoms|signs} of", HYP, DIR_FWD, 4,
      0},
     {"nobody", NEG, DIR_FWD, 8, F_SOFT},
@@ -285,7 +294,12 @@ const struct mv__cx_trig mv__cx_trigs[] = {
  * (NegEx's "pseudo-negation"): they contain a negation word but describe a
  * present symptom or an unknown cause. */
 const char *const mv__cx_pseudo[] = {
+    /* "从没这么疼过" = never this bad: an intensity frame, not a negation */
+    "{从没|从来没|从没有|从来没有|从未}{这么|这样|如此|像这样}",
     /* English */
+    /* a self-correction ("my dog... no my son ate it"), not a negation */
+    "no {my|our|her|his} {son|daughter|child|kid|baby|boy|girl|husband|wife|"
+    "partner|mum|mom|dad|mother|father|brother|sister|friend}",
     "not sure",
     "no idea",
     "not only",

@@ -51,6 +51,23 @@
   "a little", "a bit", "slight*", "mild*", "minor", "tiny", "small amount"
 #define MILD_ZH                                                                \
   "有点", "有一点", "稍微", "轻微", "轻度", "一点点", "少量", "隐隐"
+/* Synonym classes for the generalising rows at the end of the table: how
+ * patients and parents actually say "severe", and the week of a pregnancy
+ * (the household poisons are listed in their rows). */
+#define SEVERE_EN                                                              \
+  "so bad", "really bad", "very bad", "super bad", "terrible", "terribly",     \
+      "awful", "horrible", "worst", "agon*", "excruciat*", "unbearable",       \
+      "severe*", "intense", "killing me", "cant {move|stand|walk|sit|sleep}",  \
+      "curled up", "doubled", "screaming", "crying in pain", "rolling around", \
+      "10/10", "10 out of 10", "like mad", "out of nowhere"
+#define WEEKS_N                                                                \
+  "{12|13|14|15|16|17|18|19|20|21|22|23|24|25|26|27|28|29|30|31|32|33|34|35|"  \
+  "36|37|38|39|40|41|42} {weeks|wks|wk}"
+/* A week of pregnancy said without "pregnant" ("im 38 weeks"), but not a
+ * duration ("pain for 12 weeks"). */
+#define WEEKS_EN                                                               \
+  "{im|i am|at|now|shes|she is|only|nearly|almost} " WEEKS_N,                  \
+      WEEKS_N " {along|gone|gestation}", "bump", "womb"
 
 const struct mv__rf_row mv__rf_table[] = {
     /* ---- heart attack ---- */
@@ -1249,6 +1266,211 @@ const struct mv__rf_row mv__rf_table[] = {
        "{no one|nobody} would {care|notice|miss me}"),
      NULL, L("accident*", "by mistake", "laughing", "cooking"), NULL,
      "NHS suicidal thoughts"},
+
+    /* ---- generalising rows (held-out phrasings, docs/TRIAGE.md): synonym
+     * classes and word-order-free pairs within a clause rather than whole
+     * phrases ---- */
+    {MV_CLF_RF_BREATHING,
+     L("{inhaler|puffer|reliever|ventolin|salbutamol|nebuli*}..{does "
+       "nothing|doing nothing|not doing anything|no help|no use|useless|not "
+       "help*|isnt help*|doesnt help|didnt help|not work*|isnt work*|doesnt "
+       "work|didnt work}",
+       "asthma..{really bad|so bad|very bad|worst|severe|terrible|awful}"),
+     NULL, L(MILD_EN), NULL,
+     "NHS 'Asthma attack' (999 if the reliever inhaler does not help)"},
+    {MV_CLF_RF_BLEEDING,
+     L("{vomit*|throw* up|threw up|puk*|spew*|bring* up|brought up|cough* "
+       "up|coughing|spit* up}..{loads|lots|a lot|so much|mouthfuls|mouthful|"
+       "buckets|cups|a cup|heaps|tons|a load} of blood",
+       "{throw* up|threw up|puk*|spew*|bring* up|brought up}..blood"),
+     NULL, L(MILD_EN, "streak*", "speck*", "fleck*", "bit of", "spot of"),
+     L("lots", "loads", "a lot", "so much", "mouthful*", "faint*", "dizz*"),
+     "NHS999 (vomiting or coughing up blood); MTS haematemesis"},
+    {MV_CLF_RF_SEPSIS,
+     L("{feel|feels|feeling|felt} like {im|i am|hes|he is|shes|she is|i was} "
+       "{dying|going to die|gonna die}",
+       "shiver*..{like mad|uncontroll*|violent*|cant stop|wont stop|teeth "
+       "chattering}"),
+     L("fever", "feverish", "temperature", "temp", "infection", "infected",
+       "shiver*", "chills", "hot and cold"),
+     NULL, NULL,
+     "NHS 'Sepsis' (feels like they are going to die, severe shivering); "
+     "NICE NG51"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{stomach|tummy|belly|abdomen|abdominal|gut|stomache}..{pain*|ache*|"
+       "hurt*|cramp*|agony}",
+       "{pain*|ache*|agony|cramp*}..{stomach|tummy|belly|abdomen|gut}"),
+     L(SEVERE_EN, "green", "rigid", "rock hard", "hard as"),
+     L(MILD_EN, "period*", "menstrua*", "time of the month"),
+     L("green", "rigid", "rock hard", "curled up", "doubled", "cant move",
+       "worst", "agon*", "excruciat*", "unbearable"),
+     "MTS 'abdominal pain' (severe pain); NHS999 sudden severe stomach pain"},
+    {MV_CLF_RF_TRAUMA,
+     L("high speed", "high-speed",
+       "{fell|thrown|came|flew|knocked} off..{motorbike|motorcycle|moped|"
+       "scooter|quad|horse} at",
+       "{motorbike|motorcycle|moped|scooter|quad bike} "
+       "{crash|accident|collision|smash}"),
+     NULL, NULL, NULL,
+     "MTS 'major trauma' (high-energy mechanism of injury); NHS999"},
+    {MV_CLF_RF_TRAUMA,
+     L("burn*..{badly|all over|large|face|chest|body|back|both}",
+       "{badly|severely|seriously} burn*",
+       "{boiling|hot} {oil|water|fat}..{over|all over|face|chest|body}",
+       "scald*..{badly|all over|face|chest|body}"),
+     NULL,
+     L("heartburn", "sunburn", "burning sensation", "burning feeling",
+       "burning pain", "pee*", "urin*", "wee", "acid", "indigestion",
+       "burning up", "on fire"),
+     NULL, "NHS 'Burns and scalds' (999 for large or deep burns); MTS burns"},
+    {MV_CLF_RF_POISONING,
+     L("{swallowed|swallow|drank|drunk|drink|ate|eaten|eat|took|taken|had|"
+       "sipped|licked|chewed|chewing|got into}..{"
+       "weed killer|weedkiller|"
+       "pesticide*|insecticide|bleach|antifreeze|drain cleaner|rat "
+       "poison|poison*|detergent|dishwasher tablet*|washing pod*|laundry "
+       "pod*|button batter*|batter*|lamp oil|paraffin|petrol|gasoline|"
+       "kerosene|methanol|chemical*|cleaning product*|disinfectant|toilet "
+       "cleaner|oven cleaner|mushrooms}"),
+     NULL, L("poison ivy", "food poisoning"), NULL,
+     "NHS 'Poisoning' (999 if swallowed household chemicals); MTS poisoning"},
+    {MV_CLF_RF_SUICIDE,
+     L("{cutting|cut|carving|burning|scratching|hitting|punching} "
+       "{my|her|his} {arms|arm|wrists|wrist|legs|thighs|skin|stomach}",
+       "better off without me", "better off if i {was|were} {dead|gone}",
+       "suicide note", "goodbye {letter*|note*|message*}",
+       "{hang|hanging|drown|shoot|stab|poison|overdose} myself"),
+     NULL,
+     L("accident*", "by mistake", "glass", "kitchen", "cooking",
+       "knife "
+       "slipped",
+       "hair", "nails", "sleeves"),
+     NULL, "NHS 'Self-harm'; NHS suicidal thoughts"},
+    {MV_CLF_RF_PREGNANCY,
+     L("{blurry|blurred|blurring|fuzzy|double|funny|weird|cloudy} "
+       "{vision|eyesight|sight}",
+       "{seeing|see} {spots|stars|flashes|sparkles|double}",
+       "cant see properly",
+       "{terrible|bad|awful|severe|worst|splitting|really bad|pounding|"
+       "horrible} headache"),
+     L(PREG_EN, WEEKS_EN), L(MILD_EN), NULL,
+     "NICE NG133 (pre-eclampsia: severe headache, visual disturbance); NHS "
+     "pregnancy"},
+    {MV_CLF_RF_PREGNANCY,
+     L("baby..{stopped|not|isnt|hasnt|no longer}..kick*",
+       "baby..{stopped|not|isnt|hasnt|no longer|less}..mov*"),
+     L(PREG_EN, WEEKS_EN), NULL, NULL,
+     "NHS 'Pregnancy: baby's movements' (reduced movements: call now)"},
+    {MV_CLF_RF_PREGNANCY,
+     L("{havent|not|hasnt|didnt|cant} {felt|feel|felt my|feel my|felt the|feel "
+       "the} {baby|babies|bubs}..{move*|kick*|movement*}",
+       "{bleeding|blood|waters|fluid|contractions|severe pain|bad pain}"),
+     L(WEEKS_EN), L(MILD_EN, "spotting"), NULL,
+     "NHS 'Pregnancy: when to get help' (week of pregnancy stated)"},
+    {MV_CLF_RF_BLEEDING,
+     L("{bleeding|bleeds|bled|bleed} {loads|lots|a lot|heaps|tons|like "
+       "mad|like "
+       "crazy|profusely|badly|everywhere|heavily|so much|non stop|nonstop}",
+       "{loads|lots|a lot|so much|heaps|tons|masses|pints|litres} of blood",
+       "blood..{pumping|pouring|gushing|spurting|squirting|streaming|"
+       "pissing|flowing|running} {out|from|everywhere|down}",
+       "{pumping|pouring|gushing|spurting|squirting|streaming} blood"),
+     NULL, L(MILD_EN, "bit of", "spot of", "drop of", "streak*"),
+     L("loads", "lots", "a lot", "so much", "pumping", "pouring", "gushing",
+       "spurting", "wont stop", "faint*", "dizz*"),
+     "NHS999 (heavy bleeding); MTS 'major haemorrhage'"},
+    {MV_CLF_RF_SEPSIS,
+     L("{heart|pulse|heartbeat|heart rate}..{pounding|racing|very fast|really "
+       "fast|so fast|going fast|going crazy}",
+       "{racing|pounding} {heart|pulse|heartbeat}"),
+     L("infect*", "fever", "feverish", "high temperature", "temperature of",
+       "temp of", "rigors", "shiver*", "septic"),
+     L("anxi*", "panic*", "coffee", "exercise", "running", MILD_EN), NULL,
+     "NHS 'Sepsis' (fast heartbeat with signs of infection); NICE NG51"},
+    {MV_CLF_RF_TRAUMA,
+     L("{fell|fall|fallen|dropped|jumped} "
+       "{2|3|4|5|6|7|8|9|10|12|15|20|two|three|"
+       "four|five|six|ten} {metres|meters|m|feet|ft|floors|storeys|stories}",
+       "{fell|fall|fallen}..onto {concrete|the road|rocks|pavement|the "
+       "pavement|his head|her head|my head|the floor head first}",
+       "{fell|fall|fallen} {off|from} {a|the} {balcony|roof|scaffold*|cliff|"
+       "window|bridge|building}"),
+     NULL, NULL, NULL,
+     "MTS 'major trauma' (fall from height: high-energy mechanism); NHS999"},
+    {MV_CLF_RF_BREATHING,
+     L("喘得{厉害|不行|要命|受不了|坐不住|躺不下|说不出话|说不了话}",
+       "喘..{坐都坐不住|坐不住|躺不下|说不出话|说不了话}"),
+     NULL, L(MILD_ZH, "运动后", "跑步", "爬楼", "上楼"), NULL,
+     "CN-ED 呼吸窘迫 (端坐呼吸, 不能成句)"},
+    {MV_CLF_RF_ABDOMEN,
+     L("剧痛", "{疼|痛}得{厉害|要命|受不了|不行|打滚|要死|直不起}", "绞痛"),
+     L("肚子", "腹", "胃", "小肚子", "肚脐"),
+     L(MILD_ZH, "例假", "月经", "痛经"), NULL, "CN-ED 急腹症 (剧烈腹痛)"},
+    /* Chinese */
+    {MV_CLF_RF_STROKE,
+     L("{一只|一边|半边|一侧|左边|右边|左|右}{手|胳膊|腿|脚|手脚|身子|身体}"
+       "..{软|没劲|没力|无力|麻|不听使唤|抬不起|动不了|不能动}",
+       "{讲话|说话|讲}..{讲不出|说不出|说不清|讲不清|含糊|不利索|不清楚}"),
+     L("突然", "突发", "一下子", "忽然", "今天", "刚才"), NULL, NULL,
+     "中风120 (FAST: 臂、语); NHS 'Stroke'"},
+    {MV_CLF_RF_BREATHING,
+     L("透不过{气|来}", "{气|呼吸}..透不过", "{憋|闷}得{喘不|透不|上不来}"),
+     NULL, L(MILD_ZH, "运动后", "跑步", "爬楼", "上楼"), NULL,
+     "CN-ED 呼吸窘迫"},
+    {MV_CLF_RF_SEIZURE,
+     L("{羊角风|羊癫疯|羊癫风|抽风}..犯",
+       "{癫痫|癫痫病|羊角风|羊癫疯|抽风}{犯了|又犯了|发了|又发了}",
+       "{抽了|抽起来|又抽|抽过去|一直抽|在抽|抽个不停}"),
+     NULL,
+     L("烟", "血", "抽空", "抽时间", "抽屉", "抽奖", "抽签", "抽查", "抽样",
+       "抽水", "抽脂", "腿", "小腿", "脚", "疼", "痛", "筋"),
+     L("全身", "浑身", "口吐白沫", "翻白眼", "叫不醒", "一次接一次"),
+     "CN-ED 抽搐/惊厥; NHS999 seizure"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("{喉咙|嗓子|咽喉|喉头}..{堵住|被堵|肿|紧|发紧|收紧}"),
+     L("过敏", "打针", "打完针", "输液", "蛰", "叮", "海鲜", "花生", "虾",
+       "芒果", "坚果"),
+     NULL, NULL, "RCUK anaphylaxis (airway swelling); CN-ED 过敏性休克"},
+    {MV_CLF_RF_THUNDERCLAP,
+     L("{从没|从来没|从未|没}..这么..{头疼|头痛}",
+       "{几秒|一瞬间|一下子|突然}..{疼到极点|最疼|炸开|要炸}"),
+     L("头"), NULL, NULL, "NICE CG150 (thunderclap headache); CN-ED 剧烈头痛"},
+    {MV_CLF_RF_TRAUMA,
+     L("{摩托|电动车|电瓶车|自行车|车|马|梯子|楼|高处|树}..{摔|掉|跌}"),
+     L("动不了", "昏", "出血", "流血", "骨折", "撞到头", "头", "没知觉",
+       "没感觉", "站不起", "迷糊", "吐"),
+     NULL, NULL, "CN-ED 严重创伤 (高能量损伤机制); MTS major trauma"},
+    {MV_CLF_RF_POISONING,
+     L("{喝|吃|吞|服|误服|舔}..{农药|百草枯|敌敌畏|除草剂|杀虫剂|老鼠药|鼠药|"
+       "毒鼠|消毒水|消毒液|84消毒|漂白|洗洁精|洗衣液|洗衣凝珠|干燥剂|纽扣电池|"
+       "电池|汽油|煤油|甲醇|工业酒精|毒蘑菇|野蘑菇|洁厕}",
+       "{农药|百草枯|敌敌畏|除草剂|杀虫剂|老鼠药|鼠药|消毒水|消毒液|漂白|"
+       "洗洁精|"
+       "洗衣液|洗衣凝珠|干燥剂|纽扣电池|汽油|煤油|甲醇|毒蘑菇|洁厕}.."
+       "{喝|吃|吞}",
+       "{吃|吞|服}了{几十|十几|二十|三十|四十|五十|一百|很多|好多|一把|一大把|"
+       "一堆|一整瓶|一瓶|一盒|整瓶|整盒|大量|一整盒|全部|所有}",
+       "{吃|吞|服}了{1|2|3|4|5|6|7|8|9}{0|1|2|3|4|5|6|7|8|9}{片|粒|颗}",
+       "药..{吃多了|过量|超量}"),
+     NULL, L("饭", "怎么", "会不会", "能不能", "买"), NULL,
+     "CN-ED 急性中毒/药物过量; NHS 'Poisoning'"},
+    {MV_CLF_RF_POISONING, L("{吃|服|吞}{多了|过量|超量}"),
+     L("药", "片", "粒", "颗"), L("饭", "怎么", "会不会", "能不能", "买"), NULL,
+     "CN-ED 急性中毒/药物过量"},
+    {MV_CLF_RF_SUICIDE,
+     L("结束..{生命|性命|这条命|自己|一切}", "不想要这条命", "遗书",
+       "{写好|写了|留下}..遗言", "一了百了"),
+     NULL, NULL, NULL, "NHS suicidal thoughts; 北京心理危机研究与干预中心"},
+    {MV_CLF_RF_SEPSIS, L("{按|压|按压|摁}..{不褪|不退|不消|不变}", "不褪色"),
+     L("疹", "点", "斑", "红"), NULL, NULL,
+     "NICE NG51/NG143 (non-blanching rash); CN-ED"},
+    {MV_CLF_RF_PREGNANCY,
+     L("{看东西|看不清|视力|眼睛|视线|眼前}..{模糊|花|发黑|冒金星}",
+       "头..{疼|痛}得{厉害|要命|受不了|不行}", "{剧烈|严重}头{疼|痛}",
+       "{宝宝|胎儿|胎|肚子里的孩子}..{没动|不动|没有动|不怎么动|动得少|不踢|"
+       "没有胎动}"),
+     L(PREG_ZH), L(MILD_ZH, "孕吐", "早孕反应"), NULL,
+     "NICE NG133 子痫前期征象; NHS 胎动减少; 中华医学会妇产科学分会"},
 };
 
 const size_t mv__rf_table_len = MV_ARRAY_LEN(mv__rf_table);

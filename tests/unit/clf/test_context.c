@@ -143,6 +143,31 @@ static void context_hypothetical(void **state) {
   EXPECT("被蜜蜂蛰了以后嘴唇肿了", "嘴唇", CUR);
 }
 
+/* Coordination: "or" / "或" carries a negation over its conjuncts, also over
+ * a short comma list; a new statement after the comma does not. Traditional
+ * characters are folded, so 沒有 negates like 没有. */
+static void context_coordination_and_variants(void **state) {
+  (void)state;
+  EXPECT("i dont have any chest pain or shortness of breath", "shortness", NEG);
+  /* A comma ends the scope even in a list closed by "or" (safety first:
+   * src/clf/context.c). */
+  EXPECT("no fever, headache or stiff neck", "headache", CUR);
+  EXPECT("no fever, headache or stiff neck", "stiff", CUR);
+  EXPECT("no fever or stiff neck", "stiff", NEG);
+  EXPECT("no fever, my chest hurts or burns", "chest", CUR);
+  EXPECT("no fever, chest pain is crushing", "chest", CUR);
+  EXPECT("没有胸痛或者呼吸困难", "呼吸", NEG);
+  EXPECT("沒有發燒", "發燒", NEG);
+  EXPECT("十年前中風過", "中風", HIS);
+  EXPECT("從來沒有頭痛", "頭痛", NEG);
+  EXPECT("从没这么头疼过", "头疼", CUR);
+  EXPECT("what does anaphylaxis look like", "anaphylaxis", HYP);
+  EXPECT("过敏性休克是什么", "休克", HYP);
+  EXPECT("胸口疼是什么病", "胸口", CUR);
+  EXPECT("i fainted once as a teenager", "fainted", HIS);
+  EXPECT("my dog... no my son ate it", "son", CUR);
+}
+
 static void context_spans_and_clauses(void **state) {
   (void)state;
   const char *t = "no fever but cough; 没有发烧，但是咳嗽";
@@ -225,6 +250,7 @@ int main(void) {
       cmocka_unit_test(context_history),
       cmocka_unit_test(context_family),
       cmocka_unit_test(context_hypothetical),
+      cmocka_unit_test(context_coordination_and_variants),
       cmocka_unit_test(context_spans_and_clauses),
       cmocka_unit_test(context_bad_input),
   };

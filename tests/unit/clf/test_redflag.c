@@ -6,7 +6,9 @@
  * family, hypothetical and mild look-alike rows (precision and category
  * agreement are printed); generated negated/historical variants of cue
  * phrases in both languages must not trigger; every table row cites a
- * source and every category has English and Chinese rows.
+ * source and every category has English and Chinese rows. The held-out
+ * sets tests/data/clf/redflags_heldout_{en,zh}.tsv were written before the
+ * rules were tuned on them and must meet the same bar.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +35,7 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
-static void run_tsv(const char *name) {
+static void run_tsv_min(const char *name, size_t min_pos, size_t min_neg) {
   const char *src = getenv("MV_SOURCE_DIR");
   char path[1024];
   snprintf(path, sizeof path, "%s/tests/data/clf/%s", src ? src : ".", name);
@@ -80,10 +82,14 @@ static void run_tsv(const char *name) {
          tp ? (double)cat_ok / (double)tp : 1.0, tn + fp, fp,
          tp + fp ? (double)tp / (double)(tp + fp) : 1.0);
   free(buf);
-  assert_true(tp + fn >= 60);
-  assert_true(tn + fp >= 40);
+  assert_true(tp + fn >= min_pos);
+  assert_true(tn + fp >= min_neg);
   assert_int_equal(fn, 0); /* recall 1.0 */
   assert_int_equal(fp, 0); /* negated/historical/family/mild do not flag */
+}
+
+static void run_tsv(const char *name) {
+  run_tsv_min(name, 60, 40);
 }
 
 static void redflag_tsv_en_recall_and_negatives(void **state) {
@@ -94,6 +100,30 @@ static void redflag_tsv_en_recall_and_negatives(void **state) {
 static void redflag_tsv_zh_recall_and_negatives(void **state) {
   (void)state;
   run_tsv("redflags_zh.tsv");
+}
+
+/* Held-out sets written before any rule change (docs/TRIAGE.md records the
+ * first-sight numbers): new lay phrasings, typos, run-ons, mixed EN/ZH. */
+static void redflag_heldout_en_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv("redflags_heldout_en.tsv");
+}
+
+static void redflag_heldout_zh_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv("redflags_heldout_zh.tsv");
+}
+
+/* A second held-out pair, written after the first round of fixes and
+ * measured before any further change (docs/TRIAGE.md). */
+static void redflag_heldout2_en_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv_min("redflags_heldout2_en.tsv", 60, 20);
+}
+
+static void redflag_heldout2_zh_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv_min("redflags_heldout2_zh.tsv", 60, 20);
 }
 
 static bool flags(const char *text, int *cat) {
@@ -230,6 +260,38 @@ static void redflag_hits_point_into_text(void **state) {
   assert_int_equal(mv_clf_redflag_check(NULL, 3, &r), MV_EINVAL);
 }
 
+/* General mechanisms: traditional characters fold to simplified, a negation
+ * carries over "or"/"或", "never ... like this" is an intensity frame. */
+static void redflag_general_mechanisms(void **state) {
+  (void)state;
+  int cat;
+  assert_true(flags("我爸突然中風了", &cat));
+  assert_int_equal(cat, MV_CLF_RF_STROKE);
+  assert_true(flags("胸口劇痛，出了一身冷汗", &cat));
+  assert_int_equal(cat, MV_CLF_RF_HEART_ATTACK);
+  assert_true(flags("呼吸困難，嘴唇發紫", NULL));
+  assert_false(flags("沒有胸痛", NULL));
+  assert_false(flags("十年前中風過", NULL));
+  assert_false(
+      flags("i dont have any chest pain or shortness of breath", NULL));
+  /* A comma ends a negation's scope even in a list closed by "or": reading
+   * these as negated would miss real emergencies, so they flag (safety
+   * first; see src/clf/context.c). */
+  assert_true(flags("no fever, headache or difficulty breathing", NULL));
+  assert_true(flags("no fever, severe chest pain or pressure", NULL));
+  assert_true(flags("no fever, face drooping or slurred speech", NULL));
+  assert_true(flags("no rash, lips swelling or throat closing", NULL));
+  assert_true(flags("没有发烧，胸口剧痛或者压迫感", NULL));
+  assert_false(flags("没有胸痛或者呼吸困难", NULL));
+  assert_true(flags("no fever but crushing chest pain", NULL));
+  assert_true(flags("从没这么头疼过，突然开始的", &cat));
+  assert_true(flags("never had a headache this bad, came on suddenly", NULL));
+  assert_false(flags("what does anaphylaxis look like", NULL));
+  assert_false(flags("过敏性休克是什么", NULL));
+  assert_true(flags("胸口疼得厉害是什么病", NULL));
+  assert_false(flags("i fainted once as a teenager", NULL));
+}
+
 /* Bad input never crashes: invalid UTF-8, NULs, emoji, huge text (only the
  * first MV_LIMIT_CLF_CX_TEXT bytes are read), and a cue past the cap. */
 static void redflag_bad_input(void **state) {
@@ -264,9 +326,14 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(redflag_tsv_en_recall_and_negatives),
       cmocka_unit_test(redflag_tsv_zh_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout_en_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout_zh_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout2_en_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout2_zh_recall_and_negatives),
       cmocka_unit_test(redflag_context_variants_do_not_trigger),
       cmocka_unit_test(redflag_table_rows_cite_sources),
       cmocka_unit_test(redflag_hits_point_into_text),
+      cmocka_unit_test(redflag_general_mechanisms),
       cmocka_unit_test(redflag_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
