@@ -169,7 +169,27 @@ static const uint32_t trad_simp[][2] = {
     {0x9ebd, 0x4e48}, {0x9ede, 0x70b9}, {0x9f52, 0x9f7f},
 };
 
+/* Which CJK unified ideographs (U+4E00..U+9FFF, where every traditional
+ * form above lies) have a row: one bit each, set once by ps_init, so the
+ * common case (a character with no row) costs one load instead of a binary
+ * search per character. */
+#define TRAD_LO 0x4e00u
+#define TRAD_HI 0x9fffu
+static uint64_t trad_bits[(TRAD_HI - TRAD_LO + 64) / 64];
+
+static void trad_bits_init(void) {
+  for (size_t i = 0; i < MV_ARRAY_LEN(trad_simp); i++) {
+    uint32_t off = trad_simp[i][0] - TRAD_LO;
+    trad_bits[off / 64] |= (uint64_t)1 << (off % 64);
+  }
+}
+
 static uint32_t trad_to_simp(uint32_t cp) {
+  if (cp < TRAD_LO || cp > TRAD_HI)
+    return cp;
+  uint32_t off = cp - TRAD_LO;
+  if (!(trad_bits[off / 64] >> (off % 64) & 1))
+    return cp;
   size_t lo = 0, hi = MV_ARRAY_LEN(trad_simp);
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -395,6 +415,7 @@ static size_t list_len(const char *const *l) {
 }
 
 static void ps_init(void) {
+  trad_bits_init();
   trig_pats = malloc(mv__cx_trigs_len * sizeof *trig_pats);
   if (!trig_pats) {
     ps_status = MV_ENOMEM;
@@ -402,13 +423,14 @@ static void ps_init(void) {
   }
   for (size_t i = 0; i < mv__cx_trigs_len; i++)
     trig_pats[i] = trigs[i].pat;
-  ps_trig = (struct mv__pset){trig_pats, mv__cx_trigs_len, NULL, 0};
-  ps_pseudo = (struct mv__pset){pseudo, mv__cx_pseudo_len, NULL, 0};
-  ps_recency = (struct mv__pset){recency, list_len(recency), NULL, 0};
-  ps_fam = (struct mv__pset){fam_marker, list_len(fam_marker), NULL, 0};
-  ps_never = (struct mv__pset){never_cancel, list_len(never_cancel), NULL, 0};
-  ps_hard = (struct mv__pset){hard_words, list_len(hard_words), NULL, 0};
-  ps_soft = (struct mv__pset){soft_words, list_len(soft_words), NULL, 0};
+  ps_trig = (struct mv__pset){.pats = trig_pats, .n = mv__cx_trigs_len};
+  ps_pseudo = (struct mv__pset){.pats = pseudo, .n = mv__cx_pseudo_len};
+  ps_recency = (struct mv__pset){.pats = recency, .n = list_len(recency)};
+  ps_fam = (struct mv__pset){.pats = fam_marker, .n = list_len(fam_marker)};
+  ps_never =
+      (struct mv__pset){.pats = never_cancel, .n = list_len(never_cancel)};
+  ps_hard = (struct mv__pset){.pats = hard_words, .n = list_len(hard_words)};
+  ps_soft = (struct mv__pset){.pats = soft_words, .n = list_len(soft_words)};
   struct mv__pset *all[] = {&ps_trig,  &ps_pseudo, &ps_recency, &ps_fam,
                             &ps_never, &ps_hard,   &ps_soft};
   for (size_t i = 0; i < MV_ARRAY_LEN(all); i++)

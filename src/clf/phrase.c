@@ -64,6 +64,28 @@ int mv__pset_build(struct mv__pset *s) {
     if (w == 0 || cmp_key(&s->keys[w - 1], &s->keys[i]) != 0)
       s->keys[w++] = s->keys[i];
   s->nkeys = w;
+  /* The per-position lookup is the hot path of context marking (every
+   * character of every text): index each first code point's run of keys
+   * in a small hash table instead of a binary search per character. */
+  size_t slots = 16;
+  while (slots < 2 * w + 2)
+    slots *= 2;
+  s->slots = malloc(slots * sizeof *s->slots);
+  if (!s->slots)
+    return MV_ENOMEM;
+  for (size_t i = 0; i < slots; i++)
+    s->slots[i].cp = UINT32_MAX;
+  s->hmask = slots - 1;
+  for (size_t i = 0; i < w;) {
+    size_t e = i;
+    while (e < w && s->keys[e].cp == s->keys[i].cp)
+      e++;
+    size_t h = (s->keys[i].cp * 2654435761u) & s->hmask;
+    while (s->slots[h].cp != UINT32_MAX)
+      h = (h + 1) & s->hmask;
+    s->slots[h] = (struct mv__pslot){s->keys[i].cp, (uint32_t)i, (uint32_t)e};
+    i = e;
+  }
   return MV_OK;
 }
 
@@ -79,19 +101,17 @@ void mv__pset_at(const struct mv__pset *s, const struct mv__cx_doc *d,
   if (an && pan) /* patterns starting with a letter need a word start */
     return;
   uint32_t cp = first_cp((const unsigned char *)d->norm + pos, d->nlen - pos);
-  size_t a = 0, b = s->nkeys;
-  while (a < b) { /* lower bound */
-    size_t m = a + (b - a) / 2;
-    if (s->keys[m].cp < cp)
-      a = m + 1;
-    else
-      b = m;
+  if (!s->slots)
+    return;
+  for (size_t h = (cp * 2654435761u) & s->hmask;; h = (h + 1) & s->hmask) {
+    if (s->slots[h].cp == cp) {
+      *lo = s->slots[h].lo;
+      *hi = s->slots[h].hi;
+      return;
+    }
+    if (s->slots[h].cp == UINT32_MAX) /* no pattern starts with cp */
+      return;
   }
-  size_t e = a;
-  while (e < s->nkeys && s->keys[e].cp == cp)
-    e++;
-  *lo = a;
-  *hi = e;
 }
 
 size_t mv__pset_match(const struct mv__pset *s, const struct mv__cx_doc *d,

@@ -96,7 +96,7 @@ static void cue_init(void) {
       cue_pats[n] = mv__rf_table[r].cues[k];
       cue_row[n++] = (uint16_t)r;
     }
-  ps_cues = (struct mv__pset){cue_pats, n, NULL, 0};
+  ps_cues = (struct mv__pset){.pats = cue_pats, .n = n};
   cue_status = mv__pset_build(&ps_cues);
   row_sets = calloc(mv__rf_table_len, sizeof *row_sets);
   if (!row_sets) {
@@ -111,7 +111,7 @@ static void cue_init(void) {
       size_t m = 0;
       while (lists[j] && lists[j][m])
         m++;
-      row_sets[r][j] = (struct mv__pset){lists[j], m, NULL, 0};
+      row_sets[r][j] = (struct mv__pset){.pats = lists[j], .n = m};
       if (lists[j] && mv__pset_build(&row_sets[r][j]) != MV_OK)
         cue_status = MV_ENOMEM;
     }

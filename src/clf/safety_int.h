@@ -60,6 +60,13 @@ struct mv__pset {
   size_t n;
   struct mv__pkey *keys; /* sorted by cp; built by mv__pset_build */
   size_t nkeys;
+  /* First code point -> its run [lo, hi) of keys: open addressing, linear
+   * probing, hmask + 1 slots (a power of two, at most half full); an empty
+   * slot has cp UINT32_MAX. Built by mv__pset_build. */
+  struct mv__pslot {
+    uint32_t cp, lo, hi;
+  } * slots;
+  size_t hmask;
 };
 int mv__pset_build(struct mv__pset *s);
 /* Keys [*lo, *hi) whose patterns may match at norm[pos]. */
