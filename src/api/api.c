@@ -164,14 +164,15 @@ static struct api_req *req_new(struct mv_api *api, struct mv_http_exchange *x) {
   return q;
 }
 
-static void dispatch(struct mv_api *api, struct mv_http_exchange *x,
-                     job_fn fn) {
+void api_dispatch(struct mv_api *api, struct mv_http_exchange *x,
+                  const char *interaction, void (*fn)(struct api_req *q)) {
   struct api_req *q = req_new(api, x);
   struct job *j;
   if (!q || !(j = mv_arena_alloc(q->a, sizeof(*j)))) {
     mv_http_respond_error(x, MV_ENOMEM, NULL);
     return;
   }
+  q->interaction = interaction;
   j->q = q;
   j->fn = fn;
   if (mv_pool_submit(api->pool, run_job, j) != MV_OK) {
@@ -204,7 +205,7 @@ static void fhir_handler(void *ctx, struct mv_http_exchange *x) {
     if (r->body_len > 0 && (!v || !json_media(v)) && !form_search)
       goto unsupported;
   }
-  dispatch(api, x, api_fhir_job);
+  api_dispatch(api, x, NULL, api_fhir_job);
   return;
 unsupported:
   q = req_new(api, x);
@@ -218,13 +219,13 @@ unsupported:
 }
 
 static void token_handler(void *ctx, struct mv_http_exchange *x) {
-  dispatch(ctx, x, api_token_job);
+  api_dispatch(ctx, x, NULL, api_token_job);
 }
 
 /* The server's own errors on FHIR paths (413 body too large, 414, ...) are
  * OperationOutcomes too. */
-static const char *fhir_error(void *ctx, int status, int err,
-                              const char *message, struct mv_buf *out) {
+const char *api_error_format(void *ctx, int status, int err,
+                             const char *message, struct mv_buf *out) {
   struct json_object *oo;
   (void)ctx;
   (void)status;
@@ -281,7 +282,7 @@ int mv_api_new(const struct mv_api_opts *o, struct mv_api **out_api,
           MV_OK ||
       (rc = mv_server_route(o->srv, "POST", "/auth/token", token_handler,
                             api)) != MV_OK ||
-      (rc = mv_server_error_format(o->srv, "/fhir", fhir_error, api)) !=
+      (rc = mv_server_error_format(o->srv, "/fhir", api_error_format, api)) !=
           MV_OK) {
     mv_diag_set(diag, rc, "cannot register the API routes");
     goto out;

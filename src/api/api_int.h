@@ -90,6 +90,16 @@ void api_fail_err(struct api_req *q, int err, const char *expression,
                   const char *what);
 void api_outcome(struct api_req *q, int status,
                  const struct mv_fhir_outcome *oo);
+/* Hand a request to the worker pool: a `struct api_req` in the exchange's
+ * arena (interaction: a static name for the audit trail, or NULL), then
+ * fn(q) on a pool thread, which must end in api_finish. A full pool answers
+ * 503 with Retry-After at once. Loop thread only. */
+void api_dispatch(struct mv_api *api, struct mv_http_exchange *x,
+                  const char *interaction, void (*fn)(struct api_req *q));
+/* The server's own errors (413, 414, ...) under an API prefix as an
+ * OperationOutcome (an mv_server_error_format callback). */
+const char *api_error_format(void *ctx, int status, int err,
+                             const char *message, struct mv_buf *out);
 /* The base URL + path (arena). */
 const char *api_url(struct api_req *q, const char *fmt, ...) MV_PRINTF(2, 3);
 

@@ -432,8 +432,7 @@ static void do_export(struct api_req *q) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void epi_job(void *arg) {
-  struct api_req *q = arg;
+static void epi_job(struct api_req *q) {
   const char *m = q->r->method;
   const char *path = q->r->path + strlen(PREFIX);
   bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
@@ -467,39 +466,7 @@ out:
 }
 
 static void epi_handler(void *ctx, struct mv_http_exchange *x) {
-  struct mv_api *api = ctx;
-  struct mv_arena *a = mv_http_arena(x);
-  struct api_req *q = mv_arena_zalloc(a, sizeof(*q));
-  if (!q) {
-    mv_http_respond_error(x, MV_ENOMEM, NULL);
-    return;
-  }
-  q->api = api;
-  q->x = x;
-  q->a = a;
-  q->r = mv_http_request(x);
-  q->status = 500;
-  q->ctype = FHIR_JSON;
-  q->interaction = "surveillance";
-  mv_buf_init(&q->out, MV_LIMIT_HTTP_RESP_MAX);
-  if (mv_pool_submit(api->pool, epi_job, q) != MV_OK) {
-    mv_buf_release(&q->out);
-    mv_http_respond_error(x, MV_EBUSY, NULL);
-  }
-}
-
-static const char *epi_error(void *ctx, int status, int err,
-                             const char *message, struct mv_buf *out) {
-  struct json_object *oo;
-  (void)ctx;
-  (void)status;
-  oo = mv_fhir_outcome_single(MV_FHIR_ERROR, mv_fhir_issue_code_for(err), NULL,
-                              "%s", message);
-  if (!oo)
-    return NULL;
-  int rc = mv_json_write(out, oo);
-  json_object_put(oo);
-  return rc == MV_OK ? FHIR_JSON : NULL;
+  api_dispatch(ctx, x, "surveillance", epi_job);
 }
 
 int api_epi_routes(struct mv_api *api, struct mv_diag *diag) {
@@ -512,7 +479,8 @@ int api_epi_routes(struct mv_api *api, struct mv_diag *diag) {
   api->epi = E;
   if ((rc = mv_server_route(api->srv, NULL, PREFIX "/*", epi_handler, api)) !=
           MV_OK ||
-      (rc = mv_server_error_format(api->srv, PREFIX, epi_error, api)) != MV_OK)
+      (rc = mv_server_error_format(api->srv, PREFIX, api_error_format, api)) !=
+          MV_OK)
     return mv_diag_set(diag, rc, "cannot register the surveillance routes");
   return MV_OK;
 }

@@ -51,45 +51,6 @@ static void witness_id(const char *name, uint32_t key_id,
 
 /* ---- Requests ---------------------------------------------------------- */
 
-typedef void (*ledger_job_fn)(struct api_req *q);
-
-struct ljob {
-  struct api_req *q;
-  ledger_job_fn fn;
-};
-
-static void run_ljob(void *arg) {
-  struct ljob *j = arg;
-  j->fn(j->q);
-}
-
-/* As api.c's dispatch: a request context in the exchange's arena, the work
- * on the pool, the answer through api_finish. */
-static void ledger_dispatch(struct mv_api *api, struct mv_http_exchange *x,
-                            ledger_job_fn fn) {
-  struct mv_arena *a = mv_http_arena(x);
-  struct api_req *q = mv_arena_zalloc(a, sizeof(*q));
-  struct ljob *j = q ? mv_arena_alloc(a, sizeof(*j)) : NULL;
-  if (!q || !j) {
-    mv_http_respond_error(x, MV_ENOMEM, NULL);
-    return;
-  }
-  q->api = api;
-  q->x = x;
-  q->a = a;
-  q->r = mv_http_request(x);
-  q->status = 500;
-  q->ctype = FHIR_JSON;
-  q->interaction = "ledger";
-  mv_buf_init(&q->out, MV_LIMIT_HTTP_RESP_MAX);
-  j->q = q;
-  j->fn = fn;
-  if (mv_pool_submit(api->pool, run_ljob, j) != MV_OK) {
-    mv_buf_release(&q->out);
-    mv_http_respond_error(x, MV_EBUSY, NULL);
-  }
-}
-
 /* Readers of the log: an auditor or administrator (mv_auth_decide's
  * LEDGER_READ). Answers 401/403 itself and returns false. */
 static bool reader_ok(struct api_req *q) {
@@ -476,22 +437,22 @@ out:
 /* ---- Routes ------------------------------------------------------------------ */
 
 static void h_checkpoint(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_checkpoint);
+  api_dispatch(ctx, x, "ledger", job_checkpoint);
 }
 static void h_entries(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_entries);
+  api_dispatch(ctx, x, "ledger", job_entries);
 }
 static void h_inclusion(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_inclusion);
+  api_dispatch(ctx, x, "ledger", job_inclusion);
 }
 static void h_consistency(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_consistency);
+  api_dispatch(ctx, x, "ledger", job_consistency);
 }
 static void h_key(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_key);
+  api_dispatch(ctx, x, "ledger", job_key);
 }
 static void h_cosignature(void *ctx, struct mv_http_exchange *x) {
-  ledger_dispatch(ctx, x, job_cosignature);
+  api_dispatch(ctx, x, "ledger", job_cosignature);
 }
 
 int api_ledger_routes(struct mv_api *api, struct mv_diag *diag) {
