@@ -20,103 +20,19 @@
 #include "mv_csv.h"
 #include "mv_limits.h"
 
-/* A labelled corpus read from CSV: texts and labels owned here. */
-struct corpus {
-  char **text;
-  char **label;
-  size_t n, cap;
-};
-
-static void corpus_release(struct corpus *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    free(c->text[i]);
-    free(c->label[i]);
-  }
-  free(c->text);
-  free(c->label);
-  memset(c, 0, sizeof *c);
-}
-
-/* Read FILE (header with label and text columns). Prints FILE:LINE: message
- * and returns EXIT_USAGE on bad input, 1 on I/O or memory failure. */
-static int corpus_read(const char *path, struct corpus *c) {
-  struct mv_csv *csv = NULL;
-  struct mv_diag dg = {0};
-  char **f;
-  size_t nf;
-  int rc = mv_csv_open_file(path, &csv, &dg), ret = EXIT_USAGE;
-  if (rc != MV_OK) {
-    fprintf(stderr, "%s: %s\n", path, dg.msg[0] ? dg.msg : mv_strerror(rc));
-    return rc == MV_EIO ? EXIT_USAGE : 1;
-  }
-  rc = mv_csv_next(csv, &f, &nf, &dg);
-  if (rc != MV_OK) {
-    fprintf(stderr, "%s:%d: %s\n", path, rc == MV_EPARSE ? dg.line : 1,
-            rc == MV_ENOTFOUND ? "empty file, expected a header id,label,text"
-                               : dg.msg);
-    goto out;
-  }
-  long li = mv_csv_find(f, nf, "label"), ti = mv_csv_find(f, nf, "text");
-  if (li < 0 || ti < 0) {
-    fprintf(stderr, "%s:%zu: header must have columns label and text\n", path,
-            mv_csv_line(csv));
-    goto out;
-  }
-  size_t need = (size_t)(li > ti ? li : ti) + 1;
-  while ((rc = mv_csv_next(csv, &f, &nf, &dg)) == MV_OK) {
-    size_t line = mv_csv_line(csv);
-    if (nf < need) {
-      fprintf(stderr, "%s:%zu: expected at least %zu fields, found %zu\n", path,
-              line, need, nf);
-      goto out;
-    }
-    size_t ll = strlen(f[li]);
-    if (ll == 0 || ll >= MV_LIMIT_CLF_LABEL) {
-      fprintf(stderr, "%s:%zu: label empty or longer than %u bytes\n", path,
-              line, MV_LIMIT_CLF_LABEL - 1);
-      goto out;
-    }
-    if (c->n >= MV_LIMIT_CLF_ROWS) {
-      fprintf(stderr, "%s:%zu: more than %u rows\n", path, line,
-              MV_LIMIT_CLF_ROWS);
-      goto out;
-    }
-    if (c->n == c->cap) {
-      size_t nc = c->cap ? c->cap * 2 : 256;
-      char **t = realloc(c->text, nc * sizeof *t);
-      if (t)
-        c->text = t;
-      char **l = realloc(c->label, nc * sizeof *l);
-      if (l)
-        c->label = l;
-      if (!t || !l) {
-        ret = 1;
-        fprintf(stderr, "%s: out of memory\n", path);
-        goto out;
-      }
-      c->cap = nc;
-    }
-    c->text[c->n] = strdup(f[ti]);
-    c->label[c->n] = strdup(f[li]);
-    c->n++;
-    if (!c->text[c->n - 1] || !c->label[c->n - 1]) {
-      ret = 1;
-      fprintf(stderr, "%s: out of memory\n", path);
-      goto out;
-    }
-  }
-  if (rc != MV_ENOTFOUND) {
+/* Read a corpus (mv_clf_corpus_read). Prints FILE:LINE: message and returns
+ * EXIT_USAGE on bad input, 1 on memory failure. */
+static int corpus_read(const char *path, struct mv_clf_corpus *c) {
+  struct mv_diag dg;
+  mv_diag_clear(&dg);
+  int rc = mv_clf_corpus_read(path, c, &dg);
+  if (rc == MV_OK)
+    return 0;
+  if (dg.line > 0)
     fprintf(stderr, "%s:%d: %s\n", path, dg.line, dg.msg);
-    goto out;
-  }
-  if (c->n == 0) {
-    fprintf(stderr, "%s:%zu: no data rows\n", path, mv_csv_line(csv));
-    goto out;
-  }
-  ret = 0;
-out:
-  mv_csv_free(csv);
-  return ret;
+  else
+    fprintf(stderr, "%s: %s\n", path, dg.msg[0] ? dg.msg : mv_strerror(rc));
+  return rc == MV_ENOMEM ? 1 : EXIT_USAGE;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -176,7 +92,8 @@ static void print_metrics(FILE *f, const struct mv_clf_metrics *m) {
 
 /* Metrics of model on corpus c (labels unknown to the model count as
  * wrong). */
-static int eval_corpus(const struct mv_clf_model *m, const struct corpus *c,
+static int eval_corpus(const struct mv_clf_model *m,
+                       const struct mv_clf_corpus *c,
                        struct mv_clf_metrics *out) {
   long *y = malloc(c->n * sizeof *y);
   if (!y)
@@ -188,7 +105,7 @@ static int eval_corpus(const struct mv_clf_model *m, const struct corpus *c,
   return rc;
 }
 
-static int embed_inquiry(struct mv_clf_model *m, const struct corpus *c,
+static int embed_inquiry(struct mv_clf_model *m, const struct mv_clf_corpus *c,
                          const uint32_t *y, size_t K) {
   struct mv_clf_inquiry *inq = NULL;
   struct mv_buf b;
@@ -212,7 +129,7 @@ static int cmd_train(int argc, char **argv) {
   static const char *const names[] = {
       "train", "dev", "out", "l2", "class-weight", "min-df", "exclude-kinds"};
   const char *v[7] = {0};
-  struct corpus tr = {0}, dev = {0};
+  struct mv_clf_corpus tr = {0}, dev = {0};
   char **lab = NULL;
   uint32_t *y = NULL;
   struct mv_clf_model *m = NULL;
@@ -337,8 +254,8 @@ static int cmd_train(int argc, char **argv) {
   }
   ret = 0;
 out:
-  corpus_release(&tr);
-  corpus_release(&dev);
+  mv_clf_corpus_release(&tr);
+  mv_clf_corpus_release(&dev);
   free(lab);
   free(y);
   mv_clf_model_free(m);
@@ -348,7 +265,7 @@ out:
 static int cmd_eval(int argc, char **argv) {
   static const char *const names[] = {"model", "data"};
   const char *v[2] = {0};
-  struct corpus c = {0};
+  struct mv_clf_corpus c = {0};
   struct mv_clf_model *m = NULL;
   struct mv_diag dg = {0};
   int ret = EXIT_USAGE;
@@ -378,7 +295,7 @@ static int cmd_eval(int argc, char **argv) {
   print_metrics(stdout, &mt);
   ret = 0;
 out:
-  corpus_release(&c);
+  mv_clf_corpus_release(&c);
   mv_clf_model_free(m);
   return ret;
 }

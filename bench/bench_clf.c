@@ -16,12 +16,6 @@
 #include <time.h>
 
 #include "mv_clf.h"
-#include "mv_csv.h"
-
-struct corpus {
-  char **text, **label;
-  size_t n;
-};
 
 static double now_s(void) {
   struct timespec ts;
@@ -38,47 +32,13 @@ static double cpu_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int read_csv(const char *path, struct corpus *c) {
-  struct mv_csv *csv = NULL;
-  struct mv_diag dg = {0};
-  char **f;
-  size_t nf, cap = 0;
-  if (mv_csv_open_file(path, &csv, &dg) != MV_OK ||
-      mv_csv_next(csv, &f, &nf, &dg) != MV_OK) {
-    fprintf(stderr, "bench_clf: %s: cannot read\n", path);
-    mv_csv_free(csv);
-    return -1;
-  }
-  long li = mv_csv_find(f, nf, "label"), ti = mv_csv_find(f, nf, "text");
-  if (li < 0 || ti < 0) {
-    mv_csv_free(csv);
-    return -1;
-  }
-  memset(c, 0, sizeof *c);
-  while (mv_csv_next(csv, &f, &nf, &dg) == MV_OK) {
-    if ((size_t)li >= nf || (size_t)ti >= nf)
-      continue;
-    if (c->n == cap) {
-      cap = cap ? 2 * cap : 1024;
-      c->text = realloc(c->text, cap * sizeof *c->text);
-      c->label = realloc(c->label, cap * sizeof *c->label);
-      if (!c->text || !c->label)
-        abort();
-    }
-    c->text[c->n] = strdup(f[ti]);
-    c->label[c->n++] = strdup(f[li]);
-  }
-  mv_csv_free(csv);
-  return 0;
-}
-
-static void corpus_free(struct corpus *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    free(c->text[i]);
-    free(c->label[i]);
-  }
-  free(c->text);
-  free(c->label);
+static int read_csv(const char *path, struct mv_clf_corpus *c) {
+  struct mv_diag dg;
+  mv_diag_clear(&dg);
+  int rc = mv_clf_corpus_read(path, c, &dg);
+  if (rc != MV_OK)
+    fprintf(stderr, "%s:%d: %s\n", path, dg.line, dg.msg);
+  return rc == MV_OK ? 0 : -1;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -109,7 +69,7 @@ static const struct target targets[] = {
 
 static int run(const char *root, const struct target *tg) {
   char p[4096];
-  struct corpus tr, dv;
+  struct mv_clf_corpus tr, dv;
   snprintf(p, sizeof p, "%s/%s/train.csv", root, tg->name);
   if (read_csv(p, &tr) != 0)
     return 1;
@@ -250,8 +210,8 @@ static int run(const char *root, const struct target *tg) {
   free(lab);
   free(y);
   free(yd);
-  corpus_free(&tr);
-  corpus_free(&dv);
+  mv_clf_corpus_release(&tr);
+  mv_clf_corpus_release(&dv);
   return 0;
 }
 

@@ -20,52 +20,14 @@
 
 #include "mv_clf.h"
 #include "mv_clf_inquiry.h"
-#include "mv_csv.h"
 
-struct corpus {
-  char **text, **label;
-  size_t n;
-};
-
-static int read_csv(const char *path, struct corpus *c) {
-  struct mv_csv *csv = NULL;
-  char **f;
-  size_t nf, cap = 0;
-  memset(c, 0, sizeof *c);
-  if (mv_csv_open_file(path, &csv, NULL) != MV_OK ||
-      mv_csv_next(csv, &f, &nf, NULL) != MV_OK) {
-    mv_csv_free(csv);
-    return -1;
-  }
-  long li = mv_csv_find(f, nf, "label"), ti = mv_csv_find(f, nf, "text");
-  if (li < 0 || ti < 0) {
-    mv_csv_free(csv);
-    return -1;
-  }
-  while (mv_csv_next(csv, &f, &nf, NULL) == MV_OK) {
-    if ((size_t)li >= nf || (size_t)ti >= nf)
-      continue;
-    if (c->n == cap) {
-      cap = cap ? 2 * cap : 1024;
-      c->text = realloc(c->text, cap * sizeof *c->text);
-      c->label = realloc(c->label, cap * sizeof *c->label);
-      if (!c->text || !c->label)
-        abort();
-    }
-    c->text[c->n] = strdup(f[ti]);
-    c->label[c->n++] = strdup(f[li]);
-  }
-  mv_csv_free(csv);
-  return 0;
-}
-
-static void corpus_free(struct corpus *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    free(c->text[i]);
-    free(c->label[i]);
-  }
-  free(c->text);
-  free(c->label);
+static int read_csv(const char *path, struct mv_clf_corpus *c) {
+  struct mv_diag dg;
+  mv_diag_clear(&dg);
+  int rc = mv_clf_corpus_read(path, c, &dg);
+  if (rc != MV_OK)
+    fprintf(stderr, "%s:%d: %s\n", path, dg.line, dg.msg);
+  return rc == MV_OK ? 0 : -1;
 }
 
 /* Bytes of the first clause (up to . , ; ! ? or their CJK forms). */
@@ -116,7 +78,7 @@ static void score(struct tally *t, const double *p, size_t n, size_t y) {
 
 static int run(const char *root, const char *name, unsigned nq) {
   char path[4096];
-  struct corpus tr, dv;
+  struct mv_clf_corpus tr, dv;
   snprintf(path, sizeof path, "%s/%s/train.csv", root, name);
   if (read_csv(path, &tr) != 0)
     return 1;
@@ -230,8 +192,8 @@ static int run(const char *root, const char *name, unsigned nq) {
   free(y);
   mv_clf_model_free(m);
   mv_clf_inquiry_free(q);
-  corpus_free(&tr);
-  corpus_free(&dv);
+  mv_clf_corpus_release(&tr);
+  mv_clf_corpus_release(&dv);
   return 0;
 }
 

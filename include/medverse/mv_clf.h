@@ -194,6 +194,25 @@ struct mv_clf_metrics {
   double nll; /* mean negative log-likelihood */
 };
 
+/* A labelled corpus (CSV with a header naming `label` and `text` columns,
+ * e.g. id,label,text). texts and labels are owned by the corpus; release
+ * with mv_clf_corpus_release. */
+struct mv_clf_corpus {
+  char **text;
+  char **label;
+  size_t n, cap;
+};
+/* Read path ("-" = stdin) into *out (zeroed first). Errors, with diag
+ * naming the file (diag->path) and the line (diag->line, 0 when none):
+ * MV_EIO (unreadable), MV_EPARSE (bad CSV, no header with label and text,
+ * a short row, an empty or over-long label, no data rows), MV_ETOOBIG (more
+ * than MV_LIMIT_CLF_ROWS rows), MV_ENOMEM. On error *out is released. */
+MV_API MV_NODISCARD int mv_clf_corpus_read(const char *path,
+                                           struct mv_clf_corpus *out,
+                                           struct mv_diag *diag);
+/* Frees what the corpus owns and zeroes it; accepts zeroed corpora. */
+MV_API void mv_clf_corpus_release(struct mv_clf_corpus *c);
+
 /* Evaluate on n documents; labels[i] is the model's label index or -1 for
  * a label the model does not know (always wrong). */
 MV_API MV_NODISCARD int mv_clf_evaluate(const struct mv_clf_model *m,

@@ -19,45 +19,9 @@
 #include <cmocka.h>
 
 #include "mv_clf.h"
-#include "mv_csv.h"
 
-struct corpus {
-  char **text, **label;
-  size_t n;
-};
-
-static bool read_csv(const char *path, struct corpus *c) {
-  struct mv_csv *csv = NULL;
-  char **f;
-  size_t nf, cap = 0;
-  memset(c, 0, sizeof *c);
-  if (mv_csv_open_file(path, &csv, NULL) != MV_OK)
-    return false;
-  assert_int_equal(mv_csv_next(csv, &f, &nf, NULL), MV_OK);
-  long li = mv_csv_find(f, nf, "label"), ti = mv_csv_find(f, nf, "text");
-  assert_true(li >= 0 && ti >= 0);
-  while (mv_csv_next(csv, &f, &nf, NULL) == MV_OK) {
-    if (c->n == cap) {
-      cap = cap ? 2 * cap : 1024;
-      c->text = realloc(c->text, cap * sizeof *c->text);
-      c->label = realloc(c->label, cap * sizeof *c->label);
-      assert_non_null(c->text);
-      assert_non_null(c->label);
-    }
-    c->text[c->n] = strdup(f[ti]);
-    c->label[c->n++] = strdup(f[li]);
-  }
-  mv_csv_free(csv);
-  return true;
-}
-
-static void corpus_free(struct corpus *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    free(c->text[i]);
-    free(c->label[i]);
-  }
-  free(c->text);
-  free(c->label);
+static bool read_csv(const char *path, struct mv_clf_corpus *c) {
+  return mv_clf_corpus_read(path, c, NULL) == MV_OK;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -80,7 +44,7 @@ static void check(const struct target *t) {
            tp);
     skip();
   }
-  struct corpus tr, dv;
+  struct mv_clf_corpus tr, dv;
   assert_true(read_csv(tp, &tr));
   assert_true(read_csv(dp, &dv));
   char **lab = malloc(tr.n * sizeof *lab);
@@ -118,8 +82,8 @@ static void check(const struct target *t) {
   free(lab);
   free(y);
   free(yd);
-  corpus_free(&tr);
-  corpus_free(&dv);
+  mv_clf_corpus_release(&tr);
+  mv_clf_corpus_release(&dv);
 }
 
 /* scikit-learn's best dev accuracy 0.989 is 176/178 rounded; we need the
