@@ -48,6 +48,13 @@ int cmd_triage(int argc, char **argv);
 /* `medverse triage predict` (cmd_triage_predict.c), dispatched by cmd_triage. */
 int cmd_triage_predict(int argc, char **argv);
 
+/* `medverse simulate` (cmd_simulate*.c). */
+int cmd_simulate(int argc, char **argv);
+/* `medverse ecg` (cmd_ecg.c: info, filter, score); `ecg detect` lives in
+ * cmd_ecg_detect.c and is dispatched by cmd_ecg. */
+int cmd_ecg(int argc, char **argv);
+int cmd_ecg_detect(int argc, char **argv);
+
 /* Shared by serve and demo: run the server until shutdown. hook (may be NULL)
  * is called once the server is listening, before the ready line is printed.
  * The worker pool (cfg->workers threads) runs CPU jobs off the loop. */

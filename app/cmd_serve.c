@@ -177,6 +177,16 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
               mv_diag_format(&d, msg, sizeof(msg)));
       goto out;
     }
+    if (cfg->mllp_port) {
+      mv_diag_clear(&d);
+      if ((rc = mv_api_mllp_listen(api, cfg->listen_host, (int)cfg->mllp_port,
+                                   cfg->mllp_idle_s, &d)) != MV_OK) {
+        fprintf(stderr, "medverse: cannot start the MLLP listener: %s\n",
+                mv_diag_format(&d, msg, sizeof(msg)));
+        code = 2;
+        goto out;
+      }
+    }
   }
   struct cli_env env = {
       .srv = srv, .store = store, .pool = pool, .api = api, .cfg = cfg};

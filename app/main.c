@@ -27,6 +27,9 @@ static const struct command commands[] = {
      "the tamper-evident log: verify, prove, export, witness"},
     {"triage", cmd_triage,
      "symptom triage: train, evaluate, predict (red flags first)"},
+    {"simulate", cmd_simulate,
+     "simulated patients: ECG and vital signs over ws, mllp or http"},
+    {"ecg", cmd_ecg, "WFDB records: QRS detection, scoring, filtering, info"},
     {"version", cmd_version, "print version and library versions"},
 };
 

@@ -134,4 +134,47 @@ mv_api_triage_configure(struct mv_api *api,
                         const struct mv_api_triage_opts *opts,
                         struct mv_diag *diag);
 
+/* ---- device ingestion (src/api/ingest_batch.c, device_*.c) ---------------
+ *
+ * One device write: n FHIR resources (Observations, as JSON), validated,
+ * indexed and encrypted like API creates, committed in ONE store transaction
+ * together with one AuditEvent for the batch and, when cursor is given, the
+ * device stream's sequence cursor (so a resumed device is never stored
+ * twice). cb runs once, on the store thread, after the batch is durable
+ * (status MV_OK, results[i] for items[i]) or has failed (no result is
+ * stored then). principal: when non-NULL every item's subject must be a
+ * Patient the principal may write Observations for (MV_EPERM otherwise);
+ * NULL for trusted internal callers (MLLP listener, demo). A validation or
+ * permission error is returned synchronously with *out_failed set to the
+ * failing item's index and diag naming the path; nothing is stored then. */
+struct mv_auth_principal;
+struct mv_api_item {
+  const char *json; /* borrowed until the call returns */
+  size_t len;
+};
+struct mv_api_cursor {
+  const char *stream; /* device stream name, 1..64 bytes */
+  int64_t seq;        /* highest sequence number this batch completes */
+};
+typedef void (*mv_api_batch_fn)(void *ctx, int status, size_t n,
+                                const struct mv_api_result *results);
+MV_API MV_NODISCARD int
+mv_api_ingest_batch(struct mv_api *api, const struct mv_api_item *items,
+                    size_t n, const struct mv_auth_principal *principal,
+                    const char *actor, const struct mv_api_cursor *cursor,
+                    mv_api_batch_fn cb, void *ctx, size_t *out_failed,
+                    struct mv_diag *diag);
+/* The last durable sequence number of a device stream; -1 when the stream
+ * has never written. */
+MV_API MV_NODISCARD int mv_api_cursor_get(struct mv_api *api,
+                                          const char *stream, int64_t *out_seq);
+
+/* Start the HL7 v2 MLLP listener (device_mllp.c) on host:port of the
+ * server's loop; port 0 picks a free one, see mv_api_mllp_port. Call before
+ * mv_server_run. idle_s closes quiet connections. */
+MV_API MV_NODISCARD int mv_api_mllp_listen(struct mv_api *api, const char *host,
+                                           int port, unsigned idle_s,
+                                           struct mv_diag *diag);
+MV_API int mv_api_mllp_port(const struct mv_api *api);
+
 #endif

@@ -289,7 +289,8 @@ int mv_api_new(const struct mv_api_opts *o, struct mv_api **out_api,
   }
   if ((rc = api_epi_routes(api, diag)) != MV_OK ||
       (rc = api_ledger_routes(api, diag)) != MV_OK ||
-      (rc = api_triage_routes(api, diag)) != MV_OK)
+      (rc = api_triage_routes(api, diag)) != MV_OK ||
+      (rc = api_device_routes(api, diag)) != MV_OK)
     goto out;
   *out_api = api;
   api = NULL;
@@ -305,6 +306,8 @@ void mv_api_free(struct mv_api *api) {
   api_epi_free(api);
   api_ledger_free(api);
   api_triage_free(api);
+  api_device_free(api);
+  api_mllp_free(api);
   mv_auth_limiter_free(api->limiter);
   mv_auth_limiter_free(api->addr_limiter);
   sodium_memzero(api->token_key, sizeof(api->token_key));

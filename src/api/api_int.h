@@ -46,6 +46,8 @@ struct mv_api {
   struct api_epi *epi;                  /* surveillance state (epi.c); owned */
   struct api_ledger *ledger;            /* ledger state (ledger.c); owned */
   struct api_triage *triage;            /* triage sessions (triage.c); owned */
+  struct api_device *device;            /* /ws/device sessions (device_ws.c) */
+  struct api_mllp *mllp;                /* MLLP listener (device_mllp.c) */
 };
 
 struct api_hdr {
@@ -114,6 +116,13 @@ void api_ledger_free(struct mv_api *api);
 struct api_triage;
 int api_triage_routes(struct mv_api *api, struct mv_diag *diag);
 void api_triage_free(struct mv_api *api);
+struct api_device;
+struct api_mllp;
+/* device_ws.c: /ws/device and the bulk NDJSON endpoint. */
+int api_device_routes(struct mv_api *api, struct mv_diag *diag);
+void api_device_free(struct mv_api *api);
+/* device_mllp.c */
+void api_mllp_free(struct mv_api *api);
 
 /* auth_http.c */
 void api_token_job(struct api_req *q);

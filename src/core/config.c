@@ -95,6 +95,12 @@ static const struct key_def keys[] = {
     {"triage-model", K_OPT_PATH, FIELD(triage_model), 0, 0,
      "triage model file (medverse triage train) for /triage sessions "
      "(empty: red flags and urgency only)"},
+    {"mllp-port", K_UINT, FIELD(mllp_port), 0, 65535,
+     "TCP port of the HL7 v2 MLLP listener for device results (ORU^R01) on "
+     "the listen address (0..65535; 0: off)"},
+    {"mllp-idle-s", K_UINT, FIELD(mllp_idle_s), 1, 86400,
+     "seconds an MLLP connection may sit idle before it is closed "
+     "(1..86400)"},
     {"triage-session-idle-s", K_UINT, FIELD(triage_session_idle_s), 1, 86400,
      "seconds a triage session may sit idle before it is forgotten "
      "(1..86400)"},
@@ -121,6 +127,7 @@ void mv_config_init(struct mv_config *c) {
   c->surveillance_interval_s = 86400;
   c->surveillance_run_at_s = 7200;
   c->triage_session_idle_s = MV_LIMIT_TRIAGE_IDLE_S;
+  c->mllp_idle_s = 300;
 }
 
 /* A short, printable rendering of a user-supplied value for error messages:
