@@ -9,7 +9,17 @@
  * the tick are durable is the update published on the hub topics
  * "vitals" and "patient/<id>/vitals" — the same acknowledge-after-durable
  * rule real devices get. All names are synthetic.
+ *
+ * Alongside, a thread runs the patient simulator's WebSocket client
+ * (app/sim_ws.c) against the server's own /ws/device, logged in as the demo
+ * clinician: every demo patient streams one second of lead-II ECG (ECGSYN,
+ * following the patient's scenario) per second through the real device
+ * protocol, so the dashboard's patients also get waveforms and derived
+ * heart rates from the same code path real monitors use.
  */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +36,7 @@
 #include "mv_sig.h"
 #include "mv_api.h"
 #include "mv_store.h"
+#include "sim.h"
 
 #define DEMO_MAX_PATIENTS 1000
 #define OBS_PER_TICK 5
@@ -67,6 +78,12 @@ struct demo {
   struct demo_patient *patients;
   double interval_s;
   uint64_t skipped; /* ticks dropped because the store queue was full */
+  /* ECG over the device protocol (simulator thread) */
+  struct sim sim;
+  char url[96];
+  pthread_t ecg_thread;
+  bool ecg_started;
+  volatile sig_atomic_t ecg_stop;
 };
 
 /* One patient's tick: published once all its writes are durable. */
@@ -343,6 +360,7 @@ static void timer_closed(uv_handle_t *h) {
 
 static void on_shutdown(void *ctx) {
   struct demo *dm = ctx;
+  dm->ecg_stop = 2; /* the simulator thread ends at its next tick */
   if (dm->timer_started) {
     uv_timer_stop(&dm->timer);
     uv_close((uv_handle_t *)&dm->timer, timer_closed);
@@ -367,6 +385,78 @@ static void patients_handler(void *ctx, struct mv_http_exchange *x) {
   else
     mv_http_respond_error(x, rc, NULL);
   mv_buf_release(&b);
+}
+
+static enum mv_sig_scenario scenario_of(enum mv_sig_vitals_profile p) {
+  return p == MV_SIG_PROFILE_DETERIORATING ? MV_SIG_SCEN_SEPSIS
+         : p == MV_SIG_PROFILE_HYPOXIC     ? MV_SIG_SCEN_HYPOXIA
+                                           : MV_SIG_SCEN_NORMAL;
+}
+
+static void *ecg_main(void *arg) {
+  struct demo *dm = arg;
+  struct sim *s = &dm->sim;
+  if (sim_login(s, "clinician", "demo-clinician", NULL, NULL) == MV_OK) {
+    s->wall0_s = sim_now_s();
+    if (sim_run_ws(s) != MV_OK)
+      MV_LOG_WARN("demo", "ECG simulator stopped");
+  } else {
+    MV_LOG_WARN("demo", "ECG simulator could not log in");
+  }
+  sim_http_cleanup();
+  return NULL;
+}
+
+/* Start the simulator's WebSocket client for the demo patients' ECG. Plain
+ * HTTP on an IPv4 address only (the client does not trust a demo's
+ * self-signed certificate). Failure only loses the waveforms. */
+static void start_ecg(struct demo *dm, const struct mv_config *cfg) {
+  if (cfg->tls_cert[0] || strchr(cfg->listen_host, ':') || dm->n == 0)
+    return;
+  const char *host =
+      strcmp(cfg->listen_host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->listen_host;
+  snprintf(dm->url, sizeof(dm->url), "http://%s:%d", host,
+           mv_server_port(dm->srv));
+  struct sim *s = &dm->sim;
+  s->n = dm->n;
+  s->scen = MV_SIG_SCEN_NORMAL;
+  s->via = "ws";
+  s->server = dm->url;
+  s->seed = 1000;
+  s->speed = 1;
+  s->ecg_hz = 250;
+  s->batch = 1;
+  s->window = 16;
+  s->quiet = true;
+  s->no_vitals = true;
+  s->stop = &dm->ecg_stop;
+  s->p = calloc(dm->n, sizeof(*s->p));
+  if (!s->p)
+    return;
+  for (unsigned i = 0; i < dm->n; i++) {
+    snprintf(s->p[i].id, sizeof(s->p[i].id), "%s", dm->patients[i].id);
+    if (mv_sig_scen_new(scenario_of(dm->patients[i].profile), 1000 + i, 250,
+                        &s->p[i].sc) != MV_OK)
+      return;
+  }
+  s->t0_us = mv_clock_now_us(mv_clock_system());
+  /* Signals stay with the server's loop thread. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  dm->ecg_started = pthread_create(&dm->ecg_thread, NULL, ecg_main, dm) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void stop_ecg(struct demo *dm) {
+  dm->ecg_stop = 2;
+  if (dm->ecg_started)
+    pthread_join(dm->ecg_thread, NULL);
+  dm->ecg_started = false;
+  for (unsigned i = 0; dm->sim.p && i < dm->sim.n; i++)
+    mv_sig_scen_free(dm->sim.p[i].sc);
+  free(dm->sim.p);
+  dm->sim.p = NULL;
 }
 
 static int demo_ready(void *ctx, const struct cli_env *env) {
@@ -417,6 +507,7 @@ static int demo_ready(void *ctx, const struct cli_env *env) {
   dm->timer.data = dm;
   dm->timer_started = true;
   uv_timer_start(&dm->timer, on_tick, 0, cfg->demo_interval_ms);
+  start_ecg(dm, cfg);
 
   printf("medverse demo: %u simulated patients streaming vital signs.\n"
          "NOT a certified medical device: demo data only, all names are "
@@ -446,9 +537,15 @@ int cmd_demo(int argc, char **argv) {
     fprintf(stderr, "medverse demo: libsodium failed to initialise\n");
     return 1;
   }
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "medverse demo: libcurl failed to initialise\n");
+    return 1;
+  }
   struct demo dm;
   memset(&dm, 0, sizeof(dm));
   rc = cli_run_server(&cfg, demo_ready, &dm);
+  stop_ecg(&dm);
+  curl_global_cleanup();
   free(dm.patients);
   return rc;
 }

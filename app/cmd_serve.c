@@ -196,6 +196,9 @@ int cli_run_server(const struct mv_config *cfg, cli_ready_fn ready, void *ctx) {
   bool v6 = strchr(cfg->listen_host, ':') != NULL;
   printf("listening on %s://%s%s%s:%d\n", cli_scheme(cfg), v6 ? "[" : "",
          cfg->listen_host, v6 ? "]" : "", mv_server_port(srv));
+  if (api && mv_api_mllp_port(api))
+    printf("mllp listening on %s%s%s:%d\n", v6 ? "[" : "", cfg->listen_host,
+           v6 ? "]" : "", mv_api_mllp_port(api));
   fflush(stdout);
   MV_LOG_INFO("app", "ready on port %d", mv_server_port(srv));
 

@@ -44,8 +44,8 @@ struct mv_config {
   unsigned surveillance_run_at_s;   /* surveillance-run-at-s; 7200 */
 
   char triage_model[MV_LIMIT_PATH_MAX]; /* triage-model; "" = none */
-  unsigned mllp_port;   /* mllp-port; 0 = no MLLP listener */
-  unsigned mllp_idle_s; /* mllp-idle-s; 300 */
+  unsigned mllp_port;                   /* mllp-port; 0 = no MLLP listener */
+  unsigned mllp_idle_s;                 /* mllp-idle-s; 300 */
   unsigned triage_session_idle_s;       /* triage-session-idle-s; 1800 */
 };
 

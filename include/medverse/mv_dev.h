@@ -43,7 +43,8 @@ struct mv_dev_obs {
   const char *patient; /* Patient id (FHIR id), required */
   const char *device;  /* device identifier as the device names itself; NULL
                           when unknown */
-  const char *loinc;   /* LOINC code after mapping, required */
+  const char *loinc;   /* LOINC code after mapping; NULL for waveforms, which
+                          have only an MDC code (mdc is then required) */
   const char *mdc;     /* IEEE 11073-10101 code (e.g. "MDC_PULS_OXIM_SAT_O2"
                           or its numeric form) when the device sent one */
   const char *display; /* human name for code.text; NULL = from the table */

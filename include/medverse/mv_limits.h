@@ -167,6 +167,17 @@
 #define MV_LIMIT_CLF_TRIAGE_TOPK 5u         /* labels in a differential */
 #define MV_LIMIT_CLF_TRIAGE_LINE 16384u     /* bytes of one `predict` line */
 
+/* HL7 v2 over MLLP (src/net/mllp.c, src/dev/hl7*.c, src/api/device_mllp.c) */
+#define MV_LIMIT_MLLP_MSG (1u << 20)       /* bytes of one framed HL7 message */
+#define MV_LIMIT_MLLP_CONNS 512u           /* open MLLP connections */
+#define MV_LIMIT_MLLP_QUEUE 16u            /* messages queued behind the one in flight, per connection */
+#define MV_LIMIT_MLLP_IDLE_S 300u          /* default idle seconds before a connection is closed */
+#define MV_LIMIT_MLLP_DEDUP 8192u          /* recent (sender, MSH-10) pairs remembered */
+#define MV_LIMIT_MLLP_DEDUP_S 86400u       /* seconds a remembered control id answers AA again */
+#define MV_LIMIT_HL7_SEGMENTS 4096u        /* segments in one message */
+#define MV_LIMIT_HL7_FIELDS 256u           /* fields in one segment */
+#define MV_LIMIT_HL7_OBS 1000u             /* observations taken from one message */
+
 /* clang-format on */
 
 #endif

@@ -136,4 +136,66 @@ MV_API void mv_http_respond_error(struct mv_http_exchange *x, int err,
 MV_API int mv_hub_publish(struct mv_server *srv, const char *topic,
                           const char *json, size_t json_len);
 
+/* ---- WebSocket routes ---------------------------------------------------
+ *
+ * A path (exact, e.g. "/ws/device") served by a handler instead of the
+ * pub/sub hub. The handler decides at the upgrade whether to accept (it can
+ * refuse with an HTTP status before any WebSocket exists), then gets whole
+ * messages (fragments joined, bounded by MV_LIMIT_WS_MSG_MAX; a bigger one
+ * closes the connection with 1009) and sends with mv_ws_send through the
+ * same bounded queue as the hub: a peer that does not read its answers is
+ * dropped (close 1013), never buffered without end. Every callback runs on
+ * the loop thread.
+ */
+struct mv_ws_conn;    /* a connection of a WebSocket route; loop thread only */
+struct mv_ws_upgrade; /* the HTTP request being upgraded; only during on_open */
+
+struct mv_ws_handler {
+  /* Before the upgrade. Return 0 to accept, with *out_user the
+   * connection's user pointer (handed to every later callback); or an HTTP
+   * status (400..599) to refuse: the client gets that status, a JSON body
+   * {"error":..,"message":*out_msg} (static text, no request data; may be
+   * left NULL) and, for 401, a "WWW-Authenticate: Bearer" header. */
+  int (*on_open)(void *ctx, struct mv_ws_upgrade *u, void **out_user,
+                 const char **out_msg);
+  /* The WebSocket is up; c is valid until on_close returns. May be NULL. */
+  void (*on_ready)(void *ctx, struct mv_ws_conn *c, void *user);
+  /* One whole message (borrowed for the call). */
+  void (*on_message)(void *ctx, struct mv_ws_conn *c, void *user,
+                     const void *data, size_t len, bool binary);
+  /* Exactly once for every accepted on_open: the connection is gone (c is
+   * NULL when the upgrade never completed). Release user here. */
+  void (*on_close)(void *ctx, struct mv_ws_conn *c, void *user);
+};
+
+/* Register path (exact; copied) before mv_server_run. h and ctx borrowed
+ * for the server's life. MV_EINVAL, MV_EEXISTS (path taken), MV_ETOOBIG
+ * past MV_LIMIT_HTTP_ROUTES WebSocket routes. */
+MV_API MV_NODISCARD int mv_server_ws_route(struct mv_server *srv,
+                                           const char *path,
+                                           const struct mv_ws_handler *h,
+                                           void *ctx);
+/* A request header by lower-case name ("authorization") or a decoded query
+ * parameter, during on_open only; NULL if absent (or longer than
+ * MV_LIMIT_HTTP_HEADER_MAX). The strings live until on_open returns. */
+MV_API const char *mv_ws_upgrade_header(struct mv_ws_upgrade *u,
+                                        const char *name);
+MV_API const char *mv_ws_upgrade_query(struct mv_ws_upgrade *u,
+                                       const char *name);
+/* Peer address ("127.0.0.1"), "" if unknown. */
+MV_API const char *mv_ws_upgrade_remote(struct mv_ws_upgrade *u);
+
+/* Queue one text message (copied). Loop thread only; other threads post
+ * with mv_server_post and must find the connection again (it may be gone).
+ * MV_ECLOSED when the connection is closing (the message is dropped),
+ * MV_ETOOBIG when the queue cap was hit (the connection is being dropped). */
+MV_API int mv_ws_send(struct mv_ws_conn *c, const char *text, size_t len);
+/* Close with an RFC 6455 code and a static reason. */
+MV_API void mv_ws_close(struct mv_ws_conn *c, int code, const char *reason);
+/* Stop (true) or resume (false) reading from the peer: backpressure that
+ * leaves data in the socket instead of in memory. */
+MV_API void mv_ws_pause(struct mv_ws_conn *c, bool paused);
+/* A number unique to the connection for the server's life (for logs). */
+MV_API uint64_t mv_ws_id(const struct mv_ws_conn *c);
+
 #endif

@@ -217,6 +217,38 @@ mv_store_write_tx_sync(struct mv_store *s, const struct mv_store_write *ws,
                        size_t n, struct mv_store_result *out_results,
                        size_t *out_failed_index);
 
+/*
+ * Device stream cursors (sqlite_cursor.c). A device stream (a WebSocket
+ * device connection's stream name, an MLLP sender) numbers its messages;
+ * the store keeps the highest sequence number it has durably stored per
+ * stream, in the same transaction as the stream's writes, so a device that
+ * resumes after a crash or a lost acknowledgement is never stored twice.
+ * Stream names are 1..MV_STORE_STREAM_MAX bytes of [A-Za-z0-9._:/@-] (not
+ * patient data; still bounded). Sequence numbers are >= 0.
+ */
+#define MV_STORE_STREAM_MAX 64u
+struct mv_store_cursor {
+  const char *stream; /* copied by the submit call */
+  int64_t seq;        /* the highest sequence number the writes complete */
+};
+/* Is s a valid stream name? */
+MV_API bool mv_store_stream_ok(const char *s);
+/* mv_store_submit_tx, and in the same transaction: when cursor is non-NULL,
+ * refuse the whole transaction (nothing applied, status MV_ECONFLICT,
+ * failed_index n) unless cursor->seq is greater than the stream's stored
+ * sequence, and store cursor->seq as the stream's new sequence. The check
+ * and the update are atomic with the writes: of two transactions carrying
+ * the same stream and seq, however they race, at most one is stored.
+ * MV_EINVAL (cb never called) for a bad stream name or a negative seq. */
+MV_API MV_NODISCARD int
+mv_store_submit_tx_cursor(struct mv_store *s, const struct mv_store_write *ws,
+                          size_t n, const struct mv_store_cursor *cursor,
+                          mv_store_tx_done_fn cb, void *ctx);
+/* The stream's last durable sequence number; -1 when it never wrote.
+ * Reads the database (any thread). MV_EINVAL for a bad name, MV_EDB. */
+MV_API MV_NODISCARD int
+mv_store_cursor_get(struct mv_store *s, const char *stream, int64_t *out_seq);
+
 /* Wait until every write submitted before this call is committed. */
 MV_API MV_NODISCARD int mv_store_flush(struct mv_store *s);
 

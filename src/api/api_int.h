@@ -123,6 +123,10 @@ int api_device_routes(struct mv_api *api, struct mv_diag *diag);
 void api_device_free(struct mv_api *api);
 /* device_mllp.c */
 void api_mllp_free(struct mv_api *api);
+/* device_pub.c: live publishing of durable device data to the /ws hub. */
+struct mv_dev_obs;
+void api_device_publish(struct mv_api *api, const struct mv_dev_obs *obs,
+                        size_t n);
 
 /* auth_http.c */
 void api_token_job(struct api_req *q);

@@ -10,7 +10,9 @@
  * DiagnosticReport), and unknown to everyone else (404). Complete sessions
  * of a patient are stored as a DiagnosticReport with provisional
  * Conditions. Changes are announced on the /ws topic "triage/<id>" without
- * any clinical content. Neither the text nor the answers are logged.
+ * any clinical content; /ws/triage (triage_ws.c) runs the same operations
+ * as WebSocket messages for the chat page. Neither the text nor the answers
+ * are logged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,37 +247,34 @@ static void respond_session(struct api_req *q, const char *id, int status,
     announce(q->api, id, st, version);
 }
 
-static void do_start(struct api_req *q) {
+void tri_op_start(struct api_req *q, struct json_object *body) {
   struct api_triage *E = q->api->triage;
-  struct json_object *body = body_object(q);
   const char *text = NULL, *lang = NULL;
   char pid[MV_AUTH_ID_LEN + 1], id[TRI_ID_LEN + 1];
   struct tri_session *t;
   struct mv_diag d;
   int l, rc;
-  if (!body)
-    return;
   mv_diag_clear(&d);
   rc = mv_json_get_string(body, "", "text", true, &text, &d);
   if (rc != MV_OK) {
     api_fail(q, 400, rc == MV_ENOTFOUND ? "required" : "invalid", "text",
              "text is required: the patient's description, a string");
-    goto out;
+    return;
   }
   if (blank(text) || strlen(text) > MV_LIMIT_TRIAGE_TEXT) {
     api_fail(q, 400, "invalid", "text",
              "text must hold 1 to %u bytes and not be blank",
              MV_LIMIT_TRIAGE_TEXT);
-    goto out;
+    return;
   }
   if (mv_json_get_string(body, "", "lang", false, &lang, &d) == MV_EINVAL ||
       (lang && strcmp(lang, "auto") != 0 && strcmp(lang, "en") != 0 &&
        strcmp(lang, "zh") != 0)) {
     api_fail(q, 400, "invalid", "lang", "lang must be auto, en or zh");
-    goto out;
+    return;
   }
   if (!session_patient(q, body, pid))
-    goto out;
+    return;
   if (lang && strcmp(lang, "en") == 0)
     l = MV_CLF_INQ_EN;
   else if (lang && strcmp(lang, "zh") == 0)
@@ -294,20 +293,26 @@ static void do_start(struct api_req *q) {
     api_fail(q, 429, "throttled", NULL,
              "too many open triage sessions for this account (at most %u)",
              TRI_PER_PRINCIPAL);
-    goto out;
+    return;
   }
   if (rc == MV_EBUSY) {
     api_fail(q, 503, "transient", NULL,
              "too many triage sessions, retry later");
     api_header(q, "Retry-After", "60");
-    goto out;
+    return;
   }
   if (rc != MV_OK) {
     api_fail_err(q, rc, NULL, "starting the session");
-    goto out;
+    return;
   }
   respond_session(q, id, 201, true);
-out:
+}
+
+static void do_start(struct api_req *q) {
+  struct json_object *body = body_object(q);
+  if (!body)
+    return;
+  tri_op_start(q, body);
   json_object_put(body);
 }
 
@@ -343,32 +348,32 @@ static void touch(struct api_req *q, const char *id) {
   pthread_mutex_unlock(&E->mu);
 }
 
-static void do_get(struct api_req *q, const char *id) {
+void tri_op_get(struct api_req *q, const char *id) {
   if (!lookup(q, id, false))
     return;
   respond_session(q, id, 200, false);
 }
 
-static void do_answer(struct api_req *q, const char *id) {
+void tri_op_answer(struct api_req *q, const char *id,
+                   struct json_object *body) {
   struct api_triage *E = q->api->triage;
-  struct json_object *body;
   const char *concept = NULL, *ans = NULL;
   enum mv_clf_inq_answer a;
   struct mv_diag d;
   int rc;
-  if (!lookup(q, id, true) || !(body = body_object(q)))
+  if (!lookup(q, id, true))
     return;
   mv_diag_clear(&d);
   if (mv_json_get_string(body, "", "concept", true, &concept, &d) != MV_OK) {
     api_fail(q, 400, "required", "concept",
              "concept is required: the id of the question's concept");
-    goto out;
+    return;
   }
   if (mv_json_get_string(body, "", "answer", true, &ans, &d) != MV_OK ||
       mv_clf_inq_answer_parse(ans, &a) != MV_OK) {
     api_fail(q, 400, ans ? "invalid" : "required", "answer",
              "answer must be yes, no or unsure");
-    goto out;
+    return;
   }
   pthread_mutex_lock(&E->mu);
   struct tri_session *t = tri_find(E, id);
@@ -378,22 +383,29 @@ static void do_answer(struct api_req *q, const char *id) {
   pthread_mutex_unlock(&E->mu);
   if (rc == MV_ENOTFOUND && t) {
     api_fail(q, 400, "invalid", "concept", "unknown concept for this model");
-    goto out;
+    return;
   }
   if (rc == MV_ECONFLICT) {
     api_fail(q, 409, "conflict", NULL, "%s", d.msg);
-    goto out;
+    return;
   }
   if (rc != MV_OK) {
     fail_diag(q, rc, rc == MV_EEXISTS ? "concept" : NULL, &d);
-    goto out;
+    return;
   }
   respond_session(q, id, 200, true);
-out:
+}
+
+/* Unknown sessions answer 404 before the body is looked at. */
+static void do_answer(struct api_req *q, const char *id) {
+  struct json_object *body;
+  if (!lookup(q, id, true) || !(body = body_object(q)))
+    return;
+  tri_op_answer(q, id, body);
   json_object_put(body);
 }
 
-static void do_finish(struct api_req *q, const char *id) {
+void tri_op_finish(struct api_req *q, const char *id) {
   struct api_triage *E = q->api->triage;
   if (!lookup(q, id, true))
     return;
@@ -461,14 +473,14 @@ static void triage_job(struct api_req *q) {
   if (!rest) {
     api_fail(q, 404, "not-found", NULL, "no such triage session or resource");
   } else if (!*rest && strcmp(m, "GET") == 0) {
-    do_get(q, id);
+    tri_op_get(q, id);
     touch(q, id);
   } else if (!*rest && strcmp(m, "DELETE") == 0) {
     do_delete(q, id);
   } else if (strcmp(rest, "/answers") == 0 && strcmp(m, "POST") == 0) {
     do_answer(q, id);
   } else if (strcmp(rest, "/finish") == 0 && strcmp(m, "POST") == 0) {
-    do_finish(q, id);
+    tri_op_finish(q, id);
   } else {
     api_fail(q, 404, "not-found", NULL, "no such triage resource or method");
   }
@@ -488,6 +500,7 @@ int api_triage_routes(struct mv_api *api, struct mv_diag *diag) {
     return mv_diag_set(diag, MV_ENOMEM, "out of memory");
   }
   pthread_mutex_init(&E->mu, NULL);
+  pthread_mutex_init(&E->ws_mu, NULL);
   E->idle_s = MV_LIMIT_TRIAGE_IDLE_S;
   api->triage = E;
   if ((rc = mv_server_route(api->srv, NULL, PREFIX "/*", triage_handler,
@@ -495,7 +508,7 @@ int api_triage_routes(struct mv_api *api, struct mv_diag *diag) {
       (rc = mv_server_error_format(api->srv, PREFIX, api_error_format, api)) !=
           MV_OK)
     return mv_diag_set(diag, rc, "cannot register the triage routes");
-  return MV_OK;
+  return tri_ws_route(api, E, diag);
 }
 
 int mv_api_triage_configure(struct mv_api *api,
@@ -554,12 +567,14 @@ void api_triage_free(struct mv_api *api) {
   struct api_triage *E = api->triage;
   if (!E)
     return;
+  tri_ws_free(E);
   for (size_t i = 0; i < E->n; i++)
     tri_session_free(E->s[i]);
   free(E->s);
   mv_clf_model_free(E->model);
   mv_clf_inquiry_free(E->inq);
   pthread_mutex_destroy(&E->mu);
+  pthread_mutex_destroy(&E->ws_mu);
   free(E);
   api->triage = NULL;
 }

@@ -63,6 +63,11 @@ struct api_triage {
   unsigned idle_s;
   struct tri_session **s; /* MV_LIMIT_TRIAGE_SESSIONS slots */
   size_t n;
+  /* /ws/triage connections (triage_ws.c), for freeing the ones whose last
+   * job could not post back to a stopped loop. */
+  struct mv_api *api;
+  pthread_mutex_t ws_mu;
+  struct tws_conn *ws_all;
 };
 
 /* triage_session.c: all take E->mu themselves unless noted. */
@@ -109,6 +114,24 @@ struct tri_result {
 int tri_result(const struct api_triage *E, const struct tri_session *t,
                struct tri_result *out);
 void tri_result_release(struct tri_result *r);
+
+/* triage.c: the session operations behind POST /triage/sessions, GET
+ * .../<id>, POST .../<id>/answers and POST .../<id>/finish, for an
+ * authenticated q (who and agent_ref set) and an already parsed body
+ * (borrowed): each answers q itself with the session view or an
+ * OperationOutcome whose expression names the bad field, exactly as over
+ * HTTP. Pool thread. triage_ws.c runs them for WebSocket messages. */
+void tri_op_start(struct api_req *q, struct json_object *body);
+void tri_op_get(struct api_req *q, const char *id);
+void tri_op_answer(struct api_req *q, const char *id, struct json_object *body);
+void tri_op_finish(struct api_req *q, const char *id);
+
+/* triage_ws.c: /ws/triage, the same operations as WebSocket messages
+ * (registered by api_triage_routes; connections freed by api_triage_free). */
+struct tws_conn;
+int tri_ws_route(struct mv_api *api, struct api_triage *E,
+                 struct mv_diag *diag);
+void tri_ws_free(struct api_triage *E);
 
 /* triage_report.c: write the DiagnosticReport and its provisional
  * Conditions for a complete session linked to a patient through the api's

@@ -617,9 +617,13 @@ static bool in_pseudo(const struct mv__cx_doc *d, size_t s) {
   /* A pseudo-trigger starting at most 12 bytes before s that covers s. */
   size_t lo = s > 12 ? s - 12 : 0;
   for (size_t p = lo; p <= s; p++) {
+    if (((unsigned char)d->norm[p] & 0xc0) == 0x80)
+      continue; /* patterns start at a character, never inside one */
     size_t a, b;
     mv__pset_at(&ps_pseudo, d, p, &a, &b);
     for (size_t k = a; k < b; k++) {
+      if (!mv__pkey_may(&ps_pseudo.keys[k], d, p))
+        continue;
       size_t l = mv__cx_match(d, p, pseudo[ps_pseudo.keys[k].pat]);
       if (l && p + l > s)
         return true;
@@ -640,6 +644,15 @@ static void guo_suffix(struct mv__cx_doc *d, size_t i) {
     return;
   if (i >= 3 && memcmp(d->norm + i - 3, "不", 3) == 0)
     return;
+  /* 过 inside a compound verb or preposition, not the aspect suffix:
+   * 透过/渗过 (through: "血透过绷带" is bleeding now), 通过, 经过, 超过, 穿过,
+   * 难过, 越过, 跨过, 错过, 路过, 绕过, 闪过 */
+  static const char *const not_before[] = {"透", "渗", "通", "经", "超",
+                                           "穿", "难", "越", "跨", "错",
+                                           "路", "绕", "闪", NULL};
+  for (size_t k = 0; i >= 3 && not_before[k]; k++)
+    if (memcmp(d->norm + i - 3, not_before[k], 3) == 0)
+      return;
   size_t cs = clause_from(d, i);
   if (mv__pset_contains(&ps_recency, d, cs, clause_to(d, i)))
     return;
@@ -668,6 +681,8 @@ static void mark(struct mv__cx_doc *d) {
     size_t a, b;
     mv__pset_at(&ps_trig, d, i, &a, &b);
     for (size_t k = a; k < b; k++) {
+      if (!mv__pkey_may(&ps_trig.keys[k], d, i))
+        continue;
       const struct mv__cx_trig *t = &trigs[ps_trig.keys[k].pat];
       size_t l = mv__cx_match(d, i, t->pat);
       if (l == 0)

@@ -54,14 +54,14 @@ int mv__clf_lbfgs(mv__clf_fg_fn fg, void *ctx, double *x, size_t n,
   double ftol = opts && opts->ftol > 0 ? opts->ftol : 1e-10;
   int rc = MV_ENOMEM;
   double *g = calloc(n, sizeof *g), *d = calloc(n, sizeof *d);
-  double *xn = calloc(n, sizeof *xn), *gn = calloc(n, sizeof *gn);
+  double *gn = calloc(n, sizeof *gn);
   float *S = calloc((size_t)m * n, sizeof *S);
   float *Y = calloc((size_t)m * n, sizeof *Y);
   double *rho = calloc(m, sizeof *rho), *alpha = calloc(m, sizeof *alpha);
   unsigned iter = 0, k = 0; /* k: pairs stored (ring buffer, newest at
                                (head + k - 1) % m) */
   unsigned head = 0;
-  if (!g || !d || !xn || !gn || !S || !Y || !rho || !alpha)
+  if (!g || !d || !gn || !S || !Y || !rho || !alpha)
     goto out;
   double f = fg(ctx, x, g, n);
   rc = MV_OK;
@@ -106,24 +106,31 @@ int mv__clf_lbfgs(mv__clf_fg_fn fg, void *ctx, double *x, size_t n,
       if (dn > 0)
         step = fmin(1.0, 1.0 / dn);
     }
-    double fn = f;
+    /* The trial point is built in x itself (moved by the difference of
+     * successive steps; no second parameter vector: for ~10^6 parameters
+     * that is the largest buffer after the history). */
+    double fn = f, taken = 0;
     bool ok = false;
     for (int ls = 0; ls < 40; ls++) {
       for (size_t i = 0; i < n; i++)
-        xn[i] = x[i] + step * d[i];
-      fn = fg(ctx, xn, gn, n);
+        x[i] += (step - taken) * d[i];
+      taken = step;
+      fn = fg(ctx, x, gn, n);
       if (isfinite(fn) && fn <= f + 1e-4 * step * gd) {
         ok = true;
         break;
       }
       step *= 0.5;
     }
-    if (!ok)
+    if (!ok) {
+      for (size_t i = 0; i < n; i++)
+        x[i] -= taken * d[i];
       break; /* no progress possible at machine precision */
-    /* store the pair s = xn - x, y = gn - g if curvature is positive */
+    }
+    /* store the pair s = step d, y = gn - g if curvature is positive */
     double sy = 0, yy = 0;
     for (size_t i = 0; i < n; i++) {
-      double si = xn[i] - x[i], yi = gn[i] - g[i];
+      double si = step * d[i], yi = gn[i] - g[i];
       sy += si * yi;
       yy += yi * yi;
     }
@@ -131,7 +138,7 @@ int mv__clf_lbfgs(mv__clf_fg_fn fg, void *ctx, double *x, size_t n,
       unsigned slot = k < m ? (head + k) % m : head;
       float *sj = S + (size_t)slot * n, *yj = Y + (size_t)slot * n;
       for (size_t i = 0; i < n; i++) {
-        sj[i] = (float)(xn[i] - x[i]);
+        sj[i] = (float)(step * d[i]);
         yj[i] = (float)(gn[i] - g[i]);
       }
       sy = dotff(sj, yj, n); /* consistent with the stored pair */
@@ -147,8 +154,9 @@ int mv__clf_lbfgs(mv__clf_fg_fn fg, void *ctx, double *x, size_t n,
       }
     }
     double rel = (f - fn) / fmax(fmax(fabs(f), fabs(fn)), 1.0);
-    memcpy(x, xn, n * sizeof *x);
-    memcpy(g, gn, n * sizeof *g);
+    double *t = g; /* the new gradient becomes current */
+    g = gn;
+    gn = t;
     f = fn;
     if (rel < ftol) {
       iter++;
@@ -162,7 +170,6 @@ out:
     *out_iter = iter;
   free(g);
   free(d);
-  free(xn);
   free(gn);
   free(S);
   free(Y);

@@ -13,6 +13,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "clf_int.h"
 
@@ -481,6 +484,13 @@ int mv_clf_train(const char *const *texts, const uint32_t *labels, size_t n,
   rc = build_rows(dh, dtf, dn, n, total, vocab, d, idf, &rowp, &idx, &val);
   if (rc != MV_OK)
     goto nomem;
+#ifdef __GLIBC__
+  /* The per-document term arrays just freed are thousands of small blocks
+   * in the middle of the heap, which glibc keeps resident; the optimiser's
+   * vectors come next from fresh mappings, so hand those pages back first
+   * (peak RSS of `medverse triage train` on toyhom_im: 60 -> 51 MB). */
+  (void)malloc_trim(0);
+#endif
   struct lr_data X = {.n = n,
                       .d = d,
                       .K = K,

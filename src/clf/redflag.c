@@ -192,6 +192,8 @@ int mv_clf_redflag_check(const char *text, size_t len,
     size_t lo, hi;
     mv__pset_at(&ps_cues, &d, i, &lo, &hi);
     for (size_t k = lo; k < hi; k++) {
+      if (!mv__pkey_may(&ps_cues.keys[k], &d, i))
+        continue;
       uint32_t c = ps_cues.keys[k].pat;
       const struct mv__rf_row *row = &mv__rf_table[cue_row[c]];
       if (seen[row->cat] || out->n_hits >= MV_LIMIT_CLF_RF_HITS ||

@@ -34,12 +34,15 @@
   "baby*", "babies", "sons", "daughters", "kids", "childs", "toddlers",        \
       "{1|2|3|4|5|6|7|8|9|10|11|12|one|two|three|four|five|six|seven|eight|"   \
       "nine|ten} {year|yr|years} old",                                         \
-      "infant", "newborn", "toddler", "son", "daughter", "child", "kid",       \
+      "infant*", "newborn*", "toddler", "son", "daughter", "child", "kid",     \
       "boy", "girl", "little one", "month old", "months old", "week old",      \
-      "weeks old"
+      "weeks old", "bub", "bubs", "bubba", "kiddo", "grandson*",               \
+      "granddaughter*", "grandchild*", "grandkid*", "nephew", "niece",         \
+      "preemie", "neonate", "tot", "little boy", "little girl"
 #define CHILD_ZH                                                               \
   "宝宝", "孩子", "小孩", "婴儿", "新生儿", "幼儿", "儿子", "女儿", "小朋友",  \
-      "个月大", "个月的", "宝贝", "娃", "患儿", "小儿"
+      "个月大", "个月的", "宝贝", "娃", "患儿", "小儿", "孙子", "孙女",        \
+      "外孙", "闺女", "小宝", "囡囡", "幺儿", "崽"
 #define PREG_EN                                                                \
   "pregnan*", "weeks pregnant", "expecting a baby", "gestation", "my waters",  \
       "midwife", "due date", "trimester", "given birth", "gave birth",         \
@@ -51,6 +54,10 @@
   "a little", "a bit", "slight*", "mild*", "minor", "tiny", "small amount"
 #define MILD_ZH                                                                \
   "有点", "有一点", "稍微", "轻微", "轻度", "一点点", "少量", "隐隐"
+/* A rash said to fade under pressure (blanching: the glass test passed). */
+#define BLANCHES                                                               \
+  "fades under", "fades when", "fades with", "does fade", "it fades",          \
+      "blanches", "goes away when pressed"
 /* Synonym classes for the generalising rows at the end of the table: how
  * patients and parents actually say "severe", and the week of a pregnancy
  * (the household poisons are listed in their rows). */
@@ -67,7 +74,8 @@
  * duration ("pain for 12 weeks"). */
 #define WEEKS_EN                                                               \
   "{im|i am|at|now|shes|she is|only|nearly|almost} " WEEKS_N,                  \
-      WEEKS_N " {along|gone|gestation}", "bump", "womb"
+      WEEKS_N " {along|gone|gestation|and|with|now|today|already}", "bump",    \
+      "womb"
 
 const struct mv__rf_row mv__rf_table[] = {
     /* ---- heart attack ---- */
@@ -274,7 +282,7 @@ const struct mv__rf_row mv__rf_table[] = {
        "失去意识", "意识丧失", "丧失意识", "没有意识", "没意识", "叫不醒",
        "喊不醒", "叫..不醒", "拍..不醒", "没反应", "没有反应", "无反应", "倒地",
        "晕厥", "休克", "意识不清", "意识模糊", "神志不清", "昏睡", "猝倒",
-       "突然倒下", "昏厥", "没了知觉", "失去知觉"),
+       "突然倒下", "昏厥", "没了知觉", "失去知觉", "没知觉", "没有知觉"),
      NULL, NULL, NULL, "CN-ED 意识障碍; NHS999 unconscious"},
 
     /* ---- seizure ---- */
@@ -362,7 +370,7 @@ const struct mv__rf_row mv__rf_table[] = {
        "not passed urine", "havent passed urine", "no pee",
        "feel like im going to die", "feel like i might die", "going to die",
        "shivering..cant stop", "uncontrollable shivering", "rigors"),
-     NULL, NULL, NULL,
+     NULL, L(BLANCHES), NULL,
      "NHS 'Sepsis' (call 999 signs); NICE NG51; UK Sepsis Trust"},
     {MV_CLF_RF_SEPSIS,
      L("败血症", "脓毒症", "脓毒血症", "感染性休克", "高烧..意识", "高热..意识",
@@ -579,11 +587,12 @@ const struct mv__rf_row mv__rf_table[] = {
     /* ---- pregnancy emergencies ---- */
     {MV_CLF_RF_PREGNANCY,
      L("bleeding", "bleed*", "blood", "severe..pain", "pain..severe",
-       "stomach pain", "abdominal pain", "tummy pain", "pain..one side",
-       "shoulder tip pain", "waters broke", "waters have broken", "water broke",
-       "waters..broken", "fluid..leaking", "leaking fluid", "baby..moving less",
-       "baby..not moving", "baby..stopped moving", "reduced movement*",
-       "no movement*", "fewer movements", "havent felt..baby", "not felt..baby",
+       "stomach pain*", "abdominal pain*", "tummy pain*", "belly pain*",
+       "pain..one side", "shoulder tip pain", "waters broke",
+       "waters have broken", "water broke", "waters..broken", "fluid..leaking",
+       "leaking fluid", "baby..moving less", "baby..not moving",
+       "baby..stopped moving", "reduced movement*", "no movement*",
+       "fewer movements", "havent felt..baby", "not felt..baby",
        "cant feel..baby", "severe headache", "blurred vision", "vision..blurr*",
        "flashing lights", "swelling..face", "sudden swelling", "swollen..face",
        "a fit", "seizure*", "contractions", "cord..prolapse*", "cord..out",
@@ -654,7 +663,7 @@ const struct mv__rf_row mv__rf_table[] = {
     {MV_CLF_RF_STROKE,
      L("{手脚|手|脚|胳膊|腿|半边|半身|一侧|一边|左边|右边|左侧|右侧|左手|右手|"
        "左腿|右腿}..{无力|没力气|没劲|麻|发麻|动不了|不听使唤|抬不起|不能动|"
-       "没知觉|不灵}",
+       "没知觉|不灵|不好使|不灵活|不利索|使不上劲}",
        "{嘴|嘴角|口角|脸|眼角}..{歪|斜|往下|下垂|耷拉}",
        "{说话|讲话|口齿|吐字}..{不清|含糊|不利索|不连贯|结巴|困难|费劲}",
        "听不懂..话", "说话..听不懂", "重影", "走路不稳", "站不稳", "看不清"),
@@ -754,7 +763,7 @@ const struct mv__rf_row mv__rf_table[] = {
        "{rash|spots}..{dont|doesnt|didnt|not|wont} {go "
        "away|disappear|blanch|fade}",
        "{rash|spots}..{glass|tumbler}"),
-     NULL, NULL, NULL, "NHS 'Sepsis' and 'Meningitis' (glass test)"},
+     NULL, L(BLANCHES), NULL, "NHS 'Sepsis' and 'Meningitis' (glass test)"},
     {MV_CLF_RF_SEPSIS,
      L("意识不清", "神志不清", "意识模糊", "糊涂", "胡言乱语", "皮肤发花",
        "意识改变", "意识障碍", "迷迷糊糊", "迷糊", "手脚冰凉", "四肢冰凉",
@@ -866,7 +875,7 @@ const struct mv__rf_row mv__rf_table[] = {
        "{喝|吃|吞|误服|误食}..{农药|老鼠药|敌敌畏|百草枯|洗洁精|消毒液|漂白|"
        "清洁剂|电池|磁铁|毒药|毒鼠|洗衣液|洗衣粉|洁厕|汽油|煤油|杀虫剂|除草剂|"
        "干燥剂}"),
-     NULL, NULL, NULL, "CN-ED 急性中毒"},
+     NULL, L("病毒药", "抗病毒"), NULL, "CN-ED 急性中毒"},
     {MV_CLF_RF_SUICIDE,
      L("{isnt|not|no longer} worth living",
        "{life|living}..{pointless|meaningless}..{die|dead|end}",
@@ -1139,7 +1148,7 @@ const struct mv__rf_row mv__rf_table[] = {
      NULL, L("前"), NULL, "CN-ED 活动性出血 (持续)"},
     {MV_CLF_RF_POISONING,
      L("{喝|吃|吞|误服|误食}..{消毒水|84|酒精|洗衣液|花露水|樟脑|驱蚊}"), NULL,
-     NULL, NULL, "CN-ED 急性中毒 (误服)"},
+     L("酒精肝", "酒精性", "医用酒精消毒"), NULL, "CN-ED 急性中毒 (误服)"},
     {MV_CLF_RF_SUICIDE, L("想..跳{下去|楼|河|江|海}", "想从..跳"), NULL, NULL,
      NULL, "12356 心理援助热线"},
     {MV_CLF_RF_PREGNANCY, L("眼花", "{头痛|头疼}..{眼花|看不清|模糊|水肿}"),
@@ -1267,6 +1276,427 @@ const struct mv__rf_row mv__rf_table[] = {
      NULL, L("accident*", "by mistake", "laughing", "cooking"), NULL,
      "NHS suicidal thoughts"},
 
+    /* ---- third held-out round (tests/data/clf/redflags_heldout3_*.tsv,
+     * docs/TRIAGE.md): the misses and their synonym classes ---- */
+    {MV_CLF_RF_BLEEDING,
+     L("{hack*|hawk*|retch*|heav*|chuck* up|spew*|bring* up|brought up|"
+       "vomit*|cough*} up..blood",
+       "{hack*|retch*|spew*|chuck*|puk*}..blood",
+       "{cupful*|cupsful|mugful*|bucketful*|bowlful*|glassful*|handful*|"
+       "mouthful*|cup|cups|mug|bowl|bucket|basin|sink} of blood",
+       "{cup|mug|bowl|bucket|basin|sink|toilet}..full of blood",
+       "coffee ground*",
+       "{black|maroon|tar-like|tar like|like tar}..{poo|poop|"
+       "stool*|motion*|bowel movement*|diarrh*}",
+       "{poo|poop|stool*|motion*|bowel movement*}..{black|maroon|tar-like|like "
+       "tar|tarry}"),
+     NULL,
+     L(MILD_EN, "streak*", "speck*", "fleck*", "bit of", "spot of", "iron",
+       "pepto", "bismuth", "liquorice", "licorice", "blueberr*",
+       "black pudding"),
+     L("faint*", "dizz*", "lots", "loads", "a lot", "so much", "cup*",
+       "bucket*", "mouthful*"),
+     "NHS999 (vomiting or coughing up blood, black or dark red poo); NHS "
+     "'Vomiting blood'; MTS haematemesis/melaena"},
+    {MV_CLF_RF_BLEEDING,
+     L("柏油",
+       "{大便|便便|粪便|拉的|拉出来的|拉出|屎|排便}..{黑|发黑|黑色|乌黑|"
+       "漆黑|暗红}",
+       "{黑|黑色|暗红色}..{大便|便便|粪便|的便|稀便}", "拉血",
+       "便..{鲜血|全是血}", "{吐|呕}..{咖啡色|咖啡渣|暗红色|暗红}",
+       "{吐|呕}出..血"),
+     NULL,
+     L("柏油路", "柏油马路", "铁剂", "补铁", "猪血", "鸭血", "黑芝麻", "蓝莓",
+       "铋", "血丝", "一点", "少量"),
+     L("头晕", "眼花", "心慌", "乏力", "晕", "很多", "好多", "大量"),
+     "CN-ED 消化道大出血 (呕血、黑便); NHS 'Vomiting blood'"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{tearing|ripping|rip|tear} {pain|ache|sensation|feeling}",
+       "{tearing|ripping}..{abdom*|stomach|belly|tummy|chest|back}",
+       "{abdom*|stomach|belly|tummy|chest|back}..{tearing|ripping}",
+       "{like|as if}..{something|i am|im|its|it is|being} "
+       "{tearing|ripping|torn|ripped}",
+       "sudden*..{abdom*|stomach|belly|tummy}..{through|into|to|goes to} "
+       "{my|the|his|her} back",
+       "aneurysm", "aortic", "dissection"),
+     NULL,
+     L("eyes", "tearing up", "eye", "tear duct", "hamstring", "calf", "muscle",
+       "ligament", "acl", "paper", "tendon"),
+     L("sudden*", "severe", "worst", "agon*", "excruciat*", "back"),
+     "NHS 'Abdominal aortic aneurysm' (999: sudden severe pain in the tummy "
+     "or back); AHA aortic dissection (sudden tearing pain); MTS"},
+    {MV_CLF_RF_ABDOMEN,
+     L("撕裂{样|一样|般|似的|性}", "{腹|肚子|胸|背|后背|腰}..撕裂",
+       "撕裂..{腹|肚子|胸|背|后背|腰}", "像..{撕开|撕裂|撕扯|扯开}",
+       "{突然|突发}..{腹|肚子}..{疼|痛}..{后背|背}", "主动脉", "动脉瘤",
+       "夹层"),
+     NULL, L("肛裂", "眼", "韧带", "肌肉", "嘴角", "纸"), NULL,
+     "CN-ED 胸痛/急腹症 (主动脉夹层、腹主动脉瘤: 撕裂样疼痛)"},
+    {MV_CLF_RF_CHILD,
+     L("{soft spot|fontanel*}..{bulg*|swell*|swollen|raised|tense|sunken|sunk|"
+       "puffy|pushing out}",
+       "{bulg*|swollen|raised|tense|sunken|sunk} {soft spot|fontanel*}",
+       "囟门..{鼓|凸|膨|凹|陷|肿}", "前囟..{鼓|凸|膨|凹|陷}"),
+     NULL, NULL, NULL,
+     "NICE NG143 (bulging fontanelle: red); NHS999 baby signs"},
+    {MV_CLF_RF_POISONING,
+     L("{boiler|generator|charcoal|gas heater|gas fire|wood burner|paraffin "
+       "heater|fumes|exhaust|bbq|barbecue}..{dizz*|headache*|nause*|vomit*|"
+       "drowsy|faint*|passed out|collapse*|confus*|sleepy}",
+       "{dizz*|headache*|nause*|vomit*|drowsy|faint*|passed out|collapse*|"
+       "confus*}..{boiler|generator|charcoal|gas heater|gas fire|wood "
+       "burner|fumes|exhaust}",
+       "{gas|fumes} leak*..{dizz*|headache*|sick|faint*|drowsy}"),
+     NULL, NULL, NULL,
+     "NHS 'Carbon monoxide poisoning' (999 if symptoms are severe); MTS "
+     "poisoning"},
+    {MV_CLF_RF_POISONING,
+     L("{烧炭|炭火|炭盆|炭炉|煤炉|蜂窝煤|烧煤|煤球|燃气热水器|热水器|煤气炉|"
+       "密闭|门窗紧闭|尾气}..{头晕|头痛|头疼|恶心|呕吐|晕倒|昏|乏力|嗜睡|"
+       "叫不醒|没反应|迷糊}",
+       "{头晕|头痛|头疼|恶心|呕吐|晕倒|昏}..{烧炭|炭火|炭盆|煤炉|蜂窝煤|烧煤|"
+       "煤球|热水器|煤气炉}",
+       "{煤气|燃气|天然气}..{泄漏|漏气|漏了}..{头晕|头痛|恶心|晕|昏}"),
+     NULL, NULL, NULL, "CN-ED 急性一氧化碳中毒"},
+    {MV_CLF_RF_POISONING,
+     L("头晕", "头痛", "头疼", "恶心", "呕吐", "晕倒", "昏", "嗜睡", "叫不醒",
+       "没反应", "迷糊", "dizz*", "headache*", "nause*", "vomit*", "drowsy",
+       "faint*", "passed out", "collapse*", "confus*"),
+     L("烧炭", "炭火", "炭盆", "炭炉", "煤炉", "蜂窝煤", "烧煤", "煤球", "煤烟",
+       "燃气热水器", "煤气炉", "charcoal", "boiler", "generator", "gas heater",
+       "gas fire", "paraffin heater", "exhaust fumes", "fumes"),
+     NULL, NULL, "CN-ED 急性一氧化碳中毒; NHS 'Carbon monoxide poisoning'"},
+    {MV_CLF_RF_SEIZURE,
+     L("febrile {fit*|seizure*|convulsion*}",
+       "{fit|fitting|seizure|seizing|convuls*}..still {shaking|fitting|jerking|"
+       "seizing|twitching|going}",
+       "still {fitting|seizing|convulsing}",
+       "{fits|seizures|convulsions} {in a row|back to back|one after another}",
+       "高热惊厥", "热性惊厥", "{抽|抽搐|惊厥}..{还在|仍在|没停|不停}"),
+     NULL, L("coughing fit", "fit of", "fits of", "laugh*"), NULL,
+     "NICE NG143 (febrile seizure); NHS999 seizure lasting over 5 minutes"},
+    {MV_CLF_RF_UNCONSCIOUS,
+     L("{dropped|collapsed|fell|slumped|went down|keeled|crumpled}..{not "
+       "moving|isnt moving|wont move|lifeless|motionless|limp|not breathing}",
+       "{dropped|slumped|crumpled} to the {floor|ground}",
+       "{wont|doesnt|not|isnt|cant|didnt} {answer*|reply|replying} {us|me|"
+       "him|her|them}",
+       "{went|gone|going} {limp|floppy|lifeless}", "lifeless",
+       "{叫|喊}..{不答应|不应|不回答}", "{软|瘫}倒..{不动|没反应|叫不醒}"),
+     NULL,
+     L("arm", "leg", "hand", "face", "side", "finger*", "phone", "texts",
+       "messages", "emails", "calls"),
+     NULL, "NHS999 unconscious; MTS unresponsive"},
+    {MV_CLF_RF_STROKE,
+     L("{mouth|face|lip|lips|eyelid|eyebrow}..{wont|doesnt|not|cant|isnt} "
+       "{move|moving}",
+       "{cant|cannot|unable to|couldnt} smile {properly|right|normally|evenly|"
+       "straight}",
+       "{arm|leg|hand|side|face}..{dead|numb*|weak*|heavy|useless|limp|"
+       "paralys*}"),
+     L("woke up", "woke", "waking up", "sudden*", "this morning", "just now",
+       "out of nowhere", "all of a sudden", "one side", "right", "left",
+       "grandpa", "grandma", "grandad"),
+     L("slept on", "sleeping on", "pins and needles", "sciatica",
+       "after the gym", "after exercise", "for weeks", "for months",
+       "for years", "dentist", "injection", "anaesthetic", "anesthetic"),
+     NULL, "NHS 'Stroke' (FAST); AHA/ASA BE FAST"},
+    {MV_CLF_RF_BLEEDING,
+     L("{bleed*|blood}..{a lot|loads|lots|heavily|so much|badly|heaps|tons|"
+       "nonstop|non stop}",
+       "{bleed*|blood}"),
+     L("dizz*", "faint*", "light headed", "lightheaded", "pale", "collapse*",
+       "a lot", "loads", "lots", "heavily", "so much", "badly", "heaps"),
+     L(MILD_EN, "blood test*", "blood pressure", "blood sugar", "donat*",
+       "sight of blood", "see blood", "blood draw*", "period*", "blood type",
+       "bloodwork", "blood work", "blood result*", "streak*", "spot*", "gums",
+       "shaving"),
+     NULL, "NHS999 heavy bleeding; MTS 'shock' with haemorrhage"},
+    {MV_CLF_RF_BLEEDING,
+     L("止不住", "冒血", "{一直|不停|还在|还是}{冒|流|淌|渗|出}血"),
+     L("血", "伤口", "口子"),
+     L("咳嗽", "笑", "哭", "眼泪", "拉肚子", "鼻涕", "血丝", "一点", "少量"),
+     NULL, "CN-ED 活动性大出血"},
+    {MV_CLF_RF_SUICIDE,
+     L("{ending|end|finishing|finish|taking|take} {my|my own} life",
+       "{jumping|jump|throw myself|throwing myself} {off|from|in front of} "
+       "{a|the} {bridge|building|roof|cliff|balcony|train|car|bus|tower}",
+       "{thinking|thought|thoughts|think} {of|about} "
+       "{jumping|hanging|killing|ending|overdosing|cutting|drowning|dying}",
+       "{用刀|拿刀|刀片|玻璃}..{划|割|刺}..{自己|手|手臂|胳膊|腕|腿}",
+       "{划|割|伤|烫|打|砍|刺}{了|伤了|破了}自己",
+       "死了{更好|算了|就好|也好|干净|解脱}", "{还不如|不如}{死|去死}"),
+     NULL,
+     L("by accident", "accidentally", "cooking", "切菜", "不小心", "笑死",
+       "laugh*"),
+     NULL, "NHS suicidal thoughts; 12356 心理援助热线"},
+    {MV_CLF_RF_BREATHING,
+     L("气不够用", "{躺|坐}着..{憋|喘}", "{憋|喘}得..{躺|睡}不", "喘不匀"),
+     NULL, L(MILD_ZH, "运动后", "跑步", "爬楼", "上楼"), NULL,
+     "CN-ED 呼吸窘迫 (端坐呼吸)"},
+    /* ---- probe round after held-out 3 (docs/TRIAGE.md) ---- */
+    {MV_CLF_RF_STROKE,
+     L("{face|mouth|smile|eye|eyelid}..{weird|funny|strange|odd|wrong|off|"
+       "different|not right|twisted|crooked}",
+       "{cant|cannot|couldnt} feel..{arm|arms|leg|legs|hand|face|foot}",
+       "dragging {his|her|my|their} {leg|foot}",
+       "{talking|speaking} {nonsense|rubbish|gibberish}",
+       "{cant|cannot|couldnt|unable to} {hold|grip|pick up}..{cup|glass|pen|"
+       "phone|fork|spoon|things|anything|mug|bottle|keys}"),
+     L("one side", "left side", "right side", "sudden*", "droop*", "slur*",
+       "speech", "all of a sudden", "out of nowhere", "face", "arm"),
+     L("slept on", "sleeping on", "pins and needles", "dentist", "arthritis",
+       "for years", "for months"),
+     NULL, "NHS 'Stroke' (FAST); AHA/ASA BE FAST"},
+    {MV_CLF_RF_STROKE,
+     L("{一边|半边|一侧|左边|右边}..脸..{不对劲|不对|怪|歪|麻|僵|不听使唤|"
+       "动不了}",
+       "{拿不住|握不住|端不住|拿不稳|抓不住}",
+       "{左|右}半{身|边|边身子|身子|个身子}..{不能动|动不了|没力|无力|麻|"
+       "没知觉|不听使唤|不灵}"),
+     L("突然", "一边", "半边", "一侧", "脸", "说话", "嘴", "左半", "右半",
+       "忽然", "刚才"),
+     L("关节炎", "腱鞘炎", "多年", "好几年", "压麻"), NULL,
+     "中风120 (面、臂、言); NHS 'Stroke'"},
+    {MV_CLF_RF_HEART_ATTACK,
+     L("{胸|胸口|心口|胸部|胸前|心脏}..{不适|不舒服|沉|发沉|重|勒|箍|堵|"
+       "难受|压着|压迫}"),
+     L("出汗", "冷汗", "大汗", "恶心", "呕吐", "放射", "后背", "下巴", "左臂",
+       "左肩", "左手", "脸色", "发灰", "发白", "苍白", "喘", "气短", "头晕",
+       "濒死", "带子"),
+     L("反酸", "烧心", "胃"), NULL,
+     "AHA (chest discomfort with sweating, nausea, spread to back or jaw); "
+     "CN-ED 胸痛"},
+    {MV_CLF_RF_BLEEDING,
+     L("血..{透过|渗透|浸透|湿透|渗出}..{绷带|纱布|衣服|毛巾|裤子}",
+       "{绷带|纱布|毛巾|衣服}..{湿透|浸透|全是血|都是血|渗血|染红}"),
+     NULL, NULL, NULL, "CN-ED 活动性大出血"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{疼|痛}得..{冒冷汗|出冷汗|冷汗|出汗|大汗}",
+       "{疼|痛}得..{弯|站不起|站不直|走不了|下不了床|不敢动|动不了|冒汗|"
+       "满头大汗|哭}",
+       "{右下腹|右下肚子|肚子右下|右下}..{疼|痛}"),
+     L("肚子", "腹", "胃", "肚"), L(MILD_ZH, "例假", "月经", "痛经"),
+     L("越来越", "加重", "吐", "发烧", "发热", "厉害", "剧", "弯", "站不"),
+     "CN-ED 急腹症 (阑尾炎、腹膜刺激)"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{belly|tummy|stomach|abdomen|abdominal}..{worse and worse|getting "
+       "worse|keeps getting worse|worsening}",
+       "{lower right|right lower|bottom right} {belly|tummy|stomach|abdomen|"
+       "side}"),
+     L("vomit*", "throw* up", "threw up", "being sick", "fever", "temperature",
+       "cant walk", "cant stand", "severe", "worse"),
+     L(MILD_EN, "period*"), NULL,
+     "NHS 'Appendicitis' (pain getting worse, being sick: A&E)"},
+    {MV_CLF_RF_TRAUMA,
+     L("{car|van|truck|vehicle|bus|lorry|suv|jeep} {flipped|rolled|overturned|"
+       "crashed|went off the road|rolled over|flipped over}",
+       "{flipped|rolled|overturned|totalled|totaled} "
+       "{the|his|her|my|our|their} "
+       "{car|van|truck}",
+       "pile-up", "pile up on", "车{翻|侧翻|撞烂|撞毁}", "翻车", "连环撞",
+       "追尾..{受伤|流血|昏|动不了|卡}"),
+     NULL, NULL, NULL, "MTS mechanism of injury (vehicle rollover); CN-ED"},
+    {MV_CLF_RF_POISONING,
+     L("{喝|吃|吞|误服|误食|舔}..{防冻液|玻璃水|乙二醇|水银|蟑螂药|灭蚊|"
+       "洁厕灵|去污粉|染发剂|指甲油|卸甲水|香蕉水|油漆|机油}",
+       "胰岛素..{打多|过量|多打|超量}", "胰岛素..打了..{很多|好多|两次}",
+       "{打|注射}..{多了|过量|超量}..胰岛素"),
+     NULL, NULL, NULL, "CN-ED 急性中毒"},
+    {MV_CLF_RF_PREGNANCY,
+     L("{感觉不到|感觉不出|摸不到|没感觉到|没感到|感受不到}..{宝宝|胎儿|孩子|"
+       "胎}..动",
+       "{宝宝|胎儿|胎}..动..{少|没|不}"),
+     L(PREG_ZH, "周"), NULL, NULL, "NHS 胎动减少; 中华医学会妇产科学分会"},
+    /* ---- probe round 4 (docs/TRIAGE.md) ---- */
+    {MV_CLF_RF_BREATHING,
+     L("{hardly|barely|scarcely|cant|cannot} get..air", "吸不进气",
+       "{吸|喘}不上来"),
+     NULL, L(MILD_EN, MILD_ZH, "exercise", "stairs", "running"), NULL,
+     "NHS999 severe difficulty breathing"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("swell*", "swollen", "puffy", "puffed up", "wheez*",
+       "throat..{tight*|closing|swell*|swollen}", "tongue..{swell*|swollen}",
+       "faint*", "hives", "肿", "喘不上", "喘不过", "呼吸困难", "憋", "晕倒",
+       "眼前发黑"),
+     L("egg*", "milk", "dairy", "sesame", "soy", "shrimp*", "prawn*", "crab*",
+       "lobster*", "fish", "kiwi", "mango*", "cashew*", "almond*", "walnut*",
+       "pistachio*", "hazelnut*", "seafood", "latex", "contrast", "hornet",
+       "鸡蛋", "牛奶", "虾", "蟹", "鱼", "芝麻", "黄蜂", "胡蜂", "头孢",
+       "阿莫西林", "布洛芬", "阿司匹林", "造影剂", "疫苗", "打针"),
+     L(MILD_EN, MILD_ZH, "hay fever", "runny nose", "sneez*", "itchy eyes",
+       "eye*", "mosquito", "鼻炎", "打喷嚏", "流鼻涕", "眼睛痒", "蚊子", "以前",
+       "小时候", "fish oil"),
+     L("throat", "tongue", "lips", "breath*", "wheez*", "喉", "舌", "喘",
+       "呼吸"),
+     "RCUK anaphylaxis 2021 (food and drug triggers); NHS 'Anaphylaxis'"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("舌头..{发厚|变厚|变大|肿大|发麻|麻}", "tongue..{thick|huge|big|numb}"),
+     L("过敏", "蛰", "蜇", "吃了", "打针", "sting", "stung", "ate", "allerg*",
+       "after"),
+     NULL, NULL, "RCUK anaphylaxis (tongue swelling)"},
+    {MV_CLF_RF_THUNDERCLAP,
+     L("{bomb|explosion|exploded|exploding|grenade}..{head|skull|brain}",
+       "{head|skull|brain}..{bomb|explosion|exploded|exploding}",
+       "头{疼|痛}欲裂", "头..{像爆炸|爆炸了|炸开了}"),
+     NULL, L(MILD_EN, MILD_ZH), NULL, "NICE CG150 thunderclap headache"},
+    {MV_CLF_RF_POISONING,
+     L("{took|taken|swallowed|ate|had|popped|downed} "
+       "{1|2|3|4|5|6|7|8|9}{0|1|2|3|4|5|6|7|8|9}",
+       "{吃|吞|服}了{十|二十|三十|四十|五十|六十|一百}{片|粒|颗}",
+       "{吃|吞|服}了{十|二十|三十|四十|五十}{一|二|三|四|五|六|七|八|九}{片|粒|"
+       "颗}"),
+     L("pill*", "tablet*", "paracetamol", "co-codamol", "cocodamol", "codeine",
+       "ibuprofen", "aspirin", "meds", "capsule*", "caps", "painkiller*",
+       "antidepressant*", "xanax", "diazepam", "tramadol", "sleeping", "药",
+       "片", "粒", "颗"),
+     L("as prescribed", "over the day", "over a week", "per day", "a day",
+       "vitamin*", "每天", "一天"),
+     NULL, "NHS 'Paracetamol overdose'; CN-ED 药物过量"},
+    {MV_CLF_RF_POISONING,
+     L("{吃|吞|误服|误食|偷吃|拿}..{铁剂|降压药|降糖药|安眠药|药片|药丸|胶囊|"
+       "大人的药|的药}"),
+     L("宝宝", "孩子", "小孩", "儿子", "女儿", "幼儿", "娃", "小朋友", "孙子",
+       "孙女", "{一|两|二|三|四|五|1|2|3|4|5}岁"),
+     L("喂", "给孩子吃", "给他吃", "给她吃", "按说明", "医生开", "按时",
+       "退烧药", "怎么", "能不能", "可以吃"),
+     NULL, "CN-ED 急性中毒 (儿童误服)"},
+    {MV_CLF_RF_SUICIDE,
+     L("一死了之", "死了之", "rope..{ready|tied|up}", "noose",
+       "{bought|got|have} a rope", "绳子..{准备|买好|系好|挂好|打好}"),
+     NULL, L("skipping", "climbing", "跳绳"), NULL,
+     "NHS suicidal thoughts (plans and means); 12356"},
+    {MV_CLF_RF_BLEEDING,
+     L("{卫生巾|护垫|棉条|姨妈巾}..{湿透|浸透|一小时|一个小时|半小时}",
+       "{月经|例假|姨妈}..{特别多|特别大|量大|量很大|止不住|血崩|一直流}",
+       "血崩"),
+     L("头晕", "晕", "心慌", "乏力", "一小时", "一个小时", "湿透", "浸透",
+       "血块", "血崩", "止不住"),
+     NULL, NULL, "NHS 'Heavy periods' (soaking a pad every hour, faint)"},
+    {MV_CLF_RF_SEIZURE, L("{眼睛|眼球|两眼|眼}..{翻白|上翻|往上翻|发直}"),
+     L("抖", "抽", "僵", "叫不醒", "没反应", "口吐白沫", "倒"), NULL, NULL,
+     "CN-ED 抽搐"},
+    {MV_CLF_RF_SEPSIS,
+     L("{化疗|chemo*}..{发烧|发热|高烧|寒战|fever|temperature|shiver*|rigors}",
+       "寒战{不止|不停|停不下}"),
+     NULL, NULL, NULL, "NICE NG151 (neutropenic sepsis); CN-ED 脓毒症"},
+    {MV_CLF_RF_TRAUMA, L("烫伤", "烧伤", "烫了", "烫到", "烧着"),
+     L("大面积", "严重", "全身", "一大片", "胸", "脸", "面部", "脱皮", "掉皮"),
+     L(MILD_ZH, "一点", "小面积", "手指", "指头"), NULL,
+     "CN-ED 严重烧烫伤; NHS 'Burns and scalds'"},
+    {MV_CLF_RF_CHILD,
+     L("软软的", "软塌塌", "蔫", "脸色苍白", "面色苍白", "手脚冰凉", "四肢冰凉",
+       "pale..cold", "cold..pale"),
+     L(CHILD_ZH, CHILD_EN), NULL, NULL,
+     "NICE NG143 (pale/mottled/ashen, reduced activity: red)"},
+    {MV_CLF_RF_PREGNANCY,
+     L("脐带..{出来|脱出|掉出|露出}", "cord..{out|coming|see}"), NULL, NULL,
+     NULL, "NHS 'Cord prolapse' (999); RCOG"},
+    /* ---- probe round 5 (docs/TRIAGE.md) ---- */
+    {MV_CLF_RF_STROKE,
+     L("认不出人", "认不得人", "不认识人", "说话颠三倒四", "颠三倒四",
+       "语无伦次", "只有一边..{嘴角|嘴|脸|眼}..动",
+       "{嘴角|嘴|脸}..{一边高一边低|不对称|一高一低}"),
+     L("突然", "突发", "忽然", "刚才", "刚刚", "一边", "笑"), NULL, NULL,
+     "中风120; AHA/ASA BE FAST (speech, face)"},
+    {MV_CLF_RF_BREATHING,
+     L("{药|喷雾|吸入剂|喷剂|气雾剂|万托林|沙丁胺醇}..{不管用|没用|没效果|"
+       "不起作用|"
+       "都不行|不见效}"),
+     L("哮喘", "喘", "呼吸", "憋", "气"), NULL, NULL,
+     "NHS 'Asthma attack' (reliever not helping); CN-ED 呼吸窘迫"},
+    {MV_CLF_RF_UNCONSCIOUS, L("{不睁眼|睁不开眼|不睁开眼|唤不醒|唤不应}"),
+     L("叫", "喊", "拍", "摇", "名字"), NULL, NULL, "CN-ED 意识障碍"},
+    {MV_CLF_RF_TRAUMA,
+     L("{刀|匕首|钢筋|玻璃|钉子|铁棍|剪刀}..{扎进|插进|刺进|捅进|扎到|扎入|"
+       "插入|"
+       "刺入}",
+       "{knife|blade|glass|metal|rod|nail}..{stuck in|sticking out of|went "
+       "into}"),
+     NULL, L("手指", "指头", "脚底", "一点"), NULL,
+     "MTS penetrating injury; CN-ED 严重创伤"},
+    {MV_CLF_RF_STROKE,
+     L("lost {the use of|use of|feeling in|control of|all feeling in} "
+       "{my|his|her|the} "
+       "{left|right|arm|hand|leg|face|side}"),
+     L("sudden*", "all of a sudden", "out of nowhere", "just now", "one side",
+       "left", "right"),
+     NULL, NULL, "NHS 'Stroke' (FAST: arm weakness)"},
+    {MV_CLF_RF_BREATHING,
+     L("chest..{caving in|sucking in|sinking in|pulling in|going in}",
+       "{ribs|between the ribs|neck|throat}..{sucking in|pulling in|caving "
+       "in}"),
+     NULL, NULL, NULL, "NICE NG143 (chest indrawing); NHS999 breathing"},
+    {MV_CLF_RF_UNCONSCIOUS,
+     L("{isnt|arent|wasnt|stopped|not} {responding|responsive|reacting}",
+       "flopped {over|down}..{not|isnt|wont}"),
+     NULL,
+     L("phone", "computer", "app", "screen", "website", "treatment",
+       "medication", "antibiotic*", "texts", "messages", "emails"),
+     NULL, "NHS999 unconscious; MTS unresponsive"},
+    {MV_CLF_RF_SEIZURE,
+     L("{stiff|rigid}..{twitch*|jerk*|shak*|fitting}",
+       "{twitch*|jerk*|shak*}..{stiff|rigid}",
+       "whole body..{stiff|twitch*|jerk*|convuls*}"),
+     NULL, L("neck", "back", "muscles", "cold", "shiver*", "morning"), NULL,
+     "NHS seizure; MTS currently fitting"},
+    {MV_CLF_RF_SEPSIS,
+     L("{rash|spots}..{stays|stay|remains|remain|still there|doesnt change|"
+       "dont change|does not change}"),
+     L("press*", "glass", "fever", "temperature", "purple", "red"), NULL, NULL,
+     "NHS 'Sepsis'/'Meningitis' (rash that does not fade)"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{tummys|bellys|stomachs|abdomens}..{rock hard|rigid|hard|swollen|agon*|"
+       "unbearable|excruciat*|severe|killing}"),
+     NULL, L(MILD_EN, "bloat*", "gas", "wind", "period*"), NULL,
+     "NHS 'Stomach ache' (rigid tummy); MTS"},
+    {MV_CLF_RF_HEART_ATTACK,
+     L("chests..{pain*|hurt*|tight*|killing|crush*|heavy|pressure|agony}"),
+     NULL, L(MILD_EN, "heartburn", "acid", "reflux", "cough*"), NULL,
+     "AHA warning signs"},
+    {MV_CLF_RF_SUICIDE,
+     L("{feel like|thinking of|thinking about|want to|going to|gonna|wanna} "
+       "ending it",
+       "{ending|end} it {tonight|today|now|soon|all}"),
+     NULL,
+     L("relationship", "marriage", "with him", "with her", "contract",
+       "friendship", "job"),
+     NULL, "NHS suicidal thoughts"},
+    /* ---- probe round 6 (docs/TRIAGE.md) ---- */
+    {MV_CLF_RF_BREATHING,
+     L("{喘|透|吸|出}不了气",
+       "{呛|噎|卡}..{咳不出|喘不了|喘不上|说不出|吐不出}"),
+     NULL, L(MILD_ZH), NULL, "CN-ED 气道梗阻/呼吸窘迫"},
+    {MV_CLF_RF_BLEEDING,
+     L("流了{一地|满地|一床|一身|一脸|一大片}",
+       "{一地|满地|一床|满床|一身|满身|一脸}..血", "血流了{一地|满地|一身}"),
+     NULL, L("血丝", "鼻涕"), NULL, "CN-ED 活动性大出血"},
+    {MV_CLF_RF_UNCONSCIOUS, L("人事不知", "不省人事", "昏迷不醒"), NULL, NULL,
+     NULL, "CN-ED 意识障碍"},
+    {MV_CLF_RF_SEPSIS,
+     L("{叫|喊|唤}不{太|大}醒", "不太清醒", "{手脚|四肢|嘴唇|皮肤|身上}发紫",
+       "迷迷糊糊"),
+     L("烧", "烫", "发热", "感染", "温度", "体温"), NULL, NULL,
+     "NICE NG51 (new confusion, mottled or cyanosed skin with infection)"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{好几天|几天|三天|两天|四天|五天}..{没拉|没排便|没大便|没放屁|不排气|"
+       "没排气|"
+       "拉不出}",
+       "蜷成一团", "蜷缩成一团", "{疼|痛}得打滚", "直不起腰"),
+     L("吐", "胀", "疼", "痛"),
+     L("腰疼", "腰痛", "腰扭", "闪了腰", "腰椎", "腰肌"), NULL,
+     "CN-ED 急腹症 (肠梗阻; 剧烈疼痛)"},
+    {MV_CLF_RF_THUNDERCLAP, L("像要{炸开|炸了|裂开|爆炸|爆开}"), L("头"),
+     L(MILD_ZH), NULL, "NICE CG150; CN-ED 剧烈头痛"},
+    {MV_CLF_RF_TRAUMA,
+     L("{二|两|三|四|五|六|七|八|九|十|2|3|4|5|6|7|8|9|10}{米|层|楼}..{摔|掉|"
+       "跌|"
+       "坠}",
+       "被..{车|卡车|货车|汽车|拖拉机|机器|重物}..{压|碾|轧}"),
+     NULL, NULL, NULL, "MTS mechanism of injury; CN-ED 严重创伤"},
+    {MV_CLF_RF_TRAUMA, L("{电动车|电瓶车|摩托|自行车|汽车|车}..撞"),
+     L("流血", "出血", "迷糊", "昏", "晕过去", "动不了", "骨折", "吐", "意识"),
+     NULL, NULL, "CN-ED 严重创伤 (交通伤)"},
     /* ---- generalising rows (held-out phrasings, docs/TRIAGE.md): synonym
      * classes and word-order-free pairs within a clause rather than whole
      * phrases ---- */
@@ -1429,7 +1859,8 @@ const struct mv__rf_row mv__rf_table[] = {
     {MV_CLF_RF_ANAPHYLAXIS,
      L("{喉咙|嗓子|咽喉|喉头}..{堵住|被堵|肿|紧|发紧|收紧}"),
      L("过敏", "打针", "打完针", "输液", "蛰", "叮", "海鲜", "花生", "虾",
-       "芒果", "坚果"),
+       "芒果", "坚果", "蟹", "鱼", "鸡蛋", "牛奶", "芝麻", "青霉素", "头孢",
+       "疙瘩", "风团", "疹"),
      NULL, NULL, "RCUK anaphylaxis (airway swelling); CN-ED 过敏性休克"},
     {MV_CLF_RF_THUNDERCLAP,
      L("{从没|从来没|从未|没}..这么..{头疼|头痛}",

@@ -54,6 +54,8 @@ bool mv__cx_contains(const struct mv__cx_doc *d, size_t from, size_t to,
 struct mv__pkey {
   uint32_t cp;  /* first code point an alternative of the pattern starts with */
   uint32_t pat; /* index into pats */
+  uint32_t cp2; /* the literal code point after cp, 0 when not fixed */
+  uint32_t cp_len; /* UTF-8 length of cp */
 };
 struct mv__pset {
   const char *const *pats;
@@ -67,11 +69,35 @@ struct mv__pset {
     uint32_t cp, lo, hi;
   } * slots;
   size_t hmask;
+  /* A one-hash Bloom filter over the first code points (fmask + 1 bits, at
+   * least 32 per code point): most text positions start no pattern, and one
+   * bit test rejects them before the table probe. Built by mv__pset_build. */
+  uint64_t *filter;
+  uint32_t fmask;
 };
 int mv__pset_build(struct mv__pset *s);
 /* Keys [*lo, *hi) whose patterns may match at norm[pos]. */
 void mv__pset_at(const struct mv__pset *s, const struct mv__cx_doc *d,
                  size_t pos, size_t *lo, size_t *hi);
+/* False when key k cannot match at norm[pos] (its second code point
+ * differs): a cheap reject before mv__cx_match. */
+static inline bool mv__pkey_may(const struct mv__pkey *k,
+                                const struct mv__cx_doc *d, size_t pos) {
+  if (!k->cp2)
+    return true;
+  size_t q = pos + k->cp_len;
+  if (q >= d->nlen)
+    return false;
+  const unsigned char *s = (const unsigned char *)d->norm + q;
+  uint32_t c = s[0];
+  if (c >= 0xe0 && c < 0xf0 && q + 2 < d->nlen)
+    c = ((c & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+  else if (c >= 0xc0 && c < 0xe0 && q + 1 < d->nlen)
+    c = ((c & 0x1fu) << 6) | (s[1] & 0x3fu);
+  else if (c >= 0x80)
+    return true; /* 4-byte or invalid: let the matcher decide */
+  return c == k->cp2;
+}
 /* Length of the first pattern matching at pos (0 if none); *which = its
  * index (which may be NULL). */
 size_t mv__pset_match(const struct mv__pset *s, const struct mv__cx_doc *d,

@@ -21,7 +21,7 @@
 
 struct mv__sub {
   struct mv__topic *t;
-  struct mv__ws_conn *c;
+  struct mv_ws_conn *c;
   struct mv__sub *tprev, *tnext; /* topic's subscribers */
   struct mv__sub *cnext;         /* connection's subscriptions */
 };
@@ -35,7 +35,7 @@ struct mv__topic {
   char name[];
 };
 
-struct mv__ws_conn {
+struct mv_ws_conn {
   struct mv_server *srv;
   struct lws *wsi;
   uint64_t id;
@@ -47,9 +47,13 @@ struct mv__ws_conn {
   struct mv__sub *subs;
   unsigned n_subs;
   bool closing;
+  bool close_requested; /* mv_ws_close: close once the queue is empty */
   int close_code;
   const char *close_reason; /* static */
-  struct mv__ws_conn *prev, *next;
+  /* a WebSocket route's connection (ws_route.c); NULL for the hub's own */
+  const struct mv__ws_route *route;
+  void *user;
+  struct mv_ws_conn *prev, *next;
 };
 
 struct mv__hub {
@@ -57,7 +61,7 @@ struct mv__hub {
   struct mv__topic **buckets;
   size_t n_buckets;
   size_t n_topics;
-  struct mv__ws_conn *conns;
+  struct mv_ws_conn *conns;
   size_t n_conns;
   uint64_t next_id;
 };
@@ -206,7 +210,7 @@ static void topic_drop_if_empty(struct mv__hub *h, struct mv__topic *t) {
   }
 }
 
-static int sub_add(struct mv__hub *h, struct mv__ws_conn *c, const char *name,
+static int sub_add(struct mv__hub *h, struct mv_ws_conn *c, const char *name,
                    size_t len) {
   struct mv__topic *t;
   struct mv__sub *s;
@@ -249,8 +253,8 @@ static void sub_unlink(struct mv__hub *h, struct mv__sub *s) {
   free(s);
 }
 
-static int sub_remove(struct mv__hub *h, struct mv__ws_conn *c,
-                      const char *name, size_t len) {
+static int sub_remove(struct mv__hub *h, struct mv_ws_conn *c, const char *name,
+                      size_t len) {
   for (struct mv__sub **pp = &c->subs; *pp; pp = &(*pp)->cnext) {
     struct mv__sub *s = *pp;
     if (s->t->len == len && memcmp(s->t->name, name, len) == 0) {
@@ -266,7 +270,7 @@ static int sub_remove(struct mv__hub *h, struct mv__ws_conn *c,
 /* ---- connections ------------------------------------------------------------
  */
 
-static void drop(struct mv__ws_conn *c, int code, const char *reason) {
+static void drop(struct mv_ws_conn *c, int code, const char *reason) {
   if (c->closing)
     return;
   MV_LOG_WARN("net", "ws conn %llu dropped: %s (%zu msgs, %zu bytes queued)",
@@ -283,7 +287,7 @@ static void drop(struct mv__ws_conn *c, int code, const char *reason) {
   lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
 }
 
-static bool enqueue(struct mv__ws_conn *c, struct mv__wsmsg *m) {
+static bool enqueue(struct mv_ws_conn *c, struct mv__wsmsg *m) {
   int rc;
   if (c->closing)
     return false;
@@ -300,7 +304,7 @@ static bool enqueue(struct mv__ws_conn *c, struct mv__wsmsg *m) {
   return true;
 }
 
-static void send_text(struct mv__ws_conn *c, const struct mv_buf *b) {
+static void send_text(struct mv_ws_conn *c, const struct mv_buf *b) {
   struct mv__wsmsg *m = mv__wsmsg_new(mv_buf_cstr(b), b->len);
   if (!m) {
     drop(c, CLOSE_TRY_AGAIN_LATER, "out of memory");
@@ -310,7 +314,7 @@ static void send_text(struct mv__ws_conn *c, const struct mv_buf *b) {
   mv__wsmsg_unref(m);
 }
 
-static void reply_error(struct mv__ws_conn *c, int err, const char *msg) {
+static void reply_error(struct mv_ws_conn *c, int err, const char *msg) {
   struct mv_buf b;
   mv_buf_init(&b, 1024);
   int rc =
@@ -325,7 +329,7 @@ static void reply_error(struct mv__ws_conn *c, int err, const char *msg) {
   mv_buf_release(&b);
 }
 
-static void reply_ok(struct mv__ws_conn *c, const char *req, const char *topic,
+static void reply_ok(struct mv_ws_conn *c, const char *req, const char *topic,
                      json_object *id, long delivered) {
   struct mv_buf b;
   mv_buf_init(&b, 4096);
@@ -397,7 +401,7 @@ int mv_hub_publish(struct mv_server *srv, const char *topic, const char *json,
   return rc;
 }
 
-static void handle_op(struct mv__ws_conn *c, json_object *obj) {
+static void handle_op(struct mv_ws_conn *c, json_object *obj) {
   struct mv__hub *h = c->srv->hub;
   struct mv_diag d;
   const char *op = NULL, *topic = NULL;
@@ -456,10 +460,15 @@ static void handle_op(struct mv__ws_conn *c, json_object *obj) {
   }
 }
 
-static void handle_message(struct mv__ws_conn *c) {
+static void handle_message(struct mv_ws_conn *c) {
   json_object *obj = NULL;
   struct mv_diag d;
   mv__metrics_ws_in(c->srv->metrics);
+  if (c->route) {
+    c->route->h->on_message(c->route->ctx, c, c->user, mv_buf_cstr(&c->rx),
+                            c->rx.len, c->rx_binary);
+    return;
+  }
   if (c->rx_binary) {
     reply_error(c, MV_EUNSUPPORTED, "binary messages are not supported");
     return;
@@ -480,15 +489,23 @@ static void handle_message(struct mv__ws_conn *c) {
 int mv__ws_on_established(struct mv_server *srv, struct lws *wsi,
                           struct mv__pss *pss) {
   struct mv__hub *h = srv->hub;
-  struct mv__ws_conn *c;
-  if (srv->state != MV__S_RUNNING)
+  struct mv__ws_pending *pend = mv__ws_pending_take(srv, wsi);
+  struct mv_ws_conn *c;
+  if (srv->state != MV__S_RUNNING || !(c = calloc(1, sizeof(*c)))) {
+    if (pend) {
+      pend->route->h->on_close(pend->route->ctx, NULL, pend->user);
+      free(pend);
+    }
     return -1;
-  c = calloc(1, sizeof(*c));
-  if (!c)
-    return -1;
+  }
   c->srv = srv;
   c->wsi = wsi;
   c->id = ++h->next_id;
+  if (pend) {
+    c->route = pend->route;
+    c->user = pend->user;
+    free(pend);
+  }
   mv__wsq_init(&c->q, srv->ws_queue_msgs, srv->ws_queue_bytes);
   mv_buf_init(&c->rx, MV_LIMIT_WS_MSG_MAX);
   c->next = h->conns;
@@ -499,11 +516,13 @@ int mv__ws_on_established(struct mv_server *srv, struct lws *wsi,
   pss->x = NULL;
   pss->ws = c;
   mv__metrics_ws_conn(srv->metrics, 1);
+  if (c->route && c->route->h->on_ready)
+    c->route->h->on_ready(c->route->ctx, c, c->user);
   return 0;
 }
 
 int mv__ws_on_receive(struct mv__pss *pss, const void *in, size_t len) {
-  struct mv__ws_conn *c = pss->ws;
+  struct mv_ws_conn *c = pss->ws;
   if (!c || c->closing)
     return 0;
   if (!c->rx_active) {
@@ -529,7 +548,7 @@ int mv__ws_on_receive(struct mv__pss *pss, const void *in, size_t len) {
 }
 
 int mv__ws_on_writeable(struct mv__pss *pss) {
-  struct mv__ws_conn *c = pss->ws;
+  struct mv_ws_conn *c = pss->ws;
   struct mv__wsmsg *m;
   unsigned char *buf;
   size_t n, left;
@@ -537,6 +556,8 @@ int mv__ws_on_writeable(struct mv__pss *pss) {
 
   if (!c)
     return 0;
+  if (c->close_requested && !c->q.head)
+    c->closing = true;
   if (c->closing) {
     /* lws 4.1.6 closed the socket without a close frame after
      * lws_close_reason() + return -1 here (seen in its logs: the close was
@@ -576,12 +597,18 @@ int mv__ws_on_writeable(struct mv__pss *pss) {
     mv__wsq_pop(&c->q);
     mv__metrics_ws_out(c->srv->metrics);
   }
-  if (c->q.head)
+  if (c->q.head || c->close_requested)
     lws_callback_on_writable(c->wsi);
   return 0;
 }
 
-static void conn_free(struct mv__hub *h, struct mv__ws_conn *c) {
+static void conn_free(struct mv__hub *h, struct mv_ws_conn *c) {
+  if (c->route) {
+    const struct mv__ws_route *r = c->route;
+    c->route = NULL;
+    c->closing = true; /* mv_ws_send from on_close is a no-op */
+    r->h->on_close(r->ctx, c, c->user);
+  }
   while (c->subs) {
     struct mv__sub *s = c->subs;
     c->subs = s->cnext;
@@ -601,7 +628,7 @@ static void conn_free(struct mv__hub *h, struct mv__ws_conn *c) {
 }
 
 void mv__ws_on_closed(struct mv__pss *pss) {
-  struct mv__ws_conn *c = pss->ws;
+  struct mv_ws_conn *c = pss->ws;
   if (!c)
     return;
   pss->ws = NULL;
@@ -609,7 +636,7 @@ void mv__ws_on_closed(struct mv__pss *pss) {
 }
 
 void mv__hub_close_all(struct mv__hub *h) {
-  for (struct mv__ws_conn *c = h->conns; c; c = c->next) {
+  for (struct mv_ws_conn *c = h->conns; c; c = c->next) {
     if (c->closing)
       continue;
     c->closing = true;
@@ -654,6 +681,46 @@ void mv__hub_free(struct mv__hub *h) {
   }
   free(h->buckets);
   free(h);
+}
+
+/* ---- the WebSocket route API (mv_net.h) ------------------------------ */
+
+int mv_ws_send(struct mv_ws_conn *c, const char *text, size_t len) {
+  struct mv__wsmsg *m;
+  bool ok;
+  if (!c || (!text && len))
+    return MV_EINVAL;
+  if (c->closing || c->close_requested)
+    return MV_ECLOSED;
+  m = mv__wsmsg_new(text ? text : "", len);
+  if (!m) {
+    drop(c, CLOSE_TRY_AGAIN_LATER, "out of memory");
+    return MV_ENOMEM;
+  }
+  ok = enqueue(c, m);
+  mv__wsmsg_unref(m);
+  return ok ? MV_OK : MV_ETOOBIG;
+}
+
+void mv_ws_close(struct mv_ws_conn *c, int code, const char *reason) {
+  if (!c || c->closing || c->close_requested)
+    return;
+  /* What is queued (answers, errors) still goes out first; the close frame
+   * follows when the queue is empty (mv__ws_on_writeable). */
+  c->close_requested = true;
+  c->close_code = code;
+  c->close_reason = reason;
+  lws_callback_on_writable(c->wsi);
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+}
+
+void mv_ws_pause(struct mv_ws_conn *c, bool paused) {
+  if (c && !c->closing)
+    (void)lws_rx_flow_control(c->wsi, paused ? 0 : 1);
+}
+
+uint64_t mv_ws_id(const struct mv_ws_conn *c) {
+  return c ? c->id : 0;
 }
 
 void mv__ws_plain_handler(void *ctx, struct mv_http_exchange *x) {

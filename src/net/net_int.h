@@ -32,6 +32,8 @@
 #define MV__RESP_HEADERS_MAX 32u /* extra response headers */
 #define MV__SHUTDOWN_GRACE_CAP_MS 4000u /* keeps a whole shutdown under 5 s */
 #define MV__WS_RX_BUFFER 65536u         /* lws rx_buffer_size for /ws */
+#define MV__WS_ROUTES_MAX 16u           /* mv_server_ws_route paths */
+#define MV__WS_PATH_MAX 128u            /* bytes of a WebSocket route path */
 
 /* Route labels that are not registered routes. */
 #define MV__LABEL_UNMATCHED 0u
@@ -152,7 +154,7 @@ struct mv_http_exchange {
 /* Per-wsi state lws allocates for our protocol (zeroed). */
 struct mv__pss {
   struct mv_http_exchange *x;
-  struct mv__ws_conn *ws;
+  struct mv_ws_conn *ws;
 };
 
 int mv__http_on_request(struct mv_server *srv, struct lws *wsi,
@@ -229,6 +231,32 @@ void mv__ws_on_closed(struct mv__pss *pss);
 void mv__hub_close_all(struct mv__hub *h);
 size_t mv__hub_conn_count(const struct mv__hub *h);
 
+/* ---- ws_route.c: WebSocket routes ---------------------------------------- */
+
+struct mv__ws_route {
+  char path[MV__WS_PATH_MAX];
+  const struct mv_ws_handler *h;
+  void *ctx;
+};
+
+/* An upgrade on_open accepted, waiting for ESTABLISHED. */
+struct mv__ws_pending {
+  struct lws *wsi;
+  const struct mv__ws_route *route;
+  void *user;
+  struct mv__ws_pending *next;
+};
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 to upgrade (the /ws hub or an
+ * accepted route), 1 when refused (answered, or not ours), -1 hang up. */
+int mv__ws_confirm_upgrade(struct mv_server *srv, struct lws *wsi);
+/* Remove and return wsi's pending upgrade (caller frees), or NULL. */
+struct mv__ws_pending *mv__ws_pending_take(struct mv_server *srv,
+                                           struct lws *wsi);
+/* wsi was destroyed before ESTABLISHED (NULL: every pending one, at free):
+ * tell the handlers (on_close with a NULL connection) and forget them. */
+void mv__ws_pending_abort(struct mv_server *srv, struct lws *wsi);
+
 /* ---- server.c ------------------------------------------------------------ */
 
 enum mv__srv_state {
@@ -295,6 +323,9 @@ struct mv_server {
 
   struct mv__metrics *metrics;
   struct mv__hub *hub;
+  struct mv__ws_route ws_routes[MV__WS_ROUTES_MAX];
+  size_t n_ws_routes;
+  struct mv__ws_pending *ws_pending;
   struct mv_http_exchange *exchanges; /* every live exchange */
   size_t n_inflight;                  /* exchanges with a client attached */
   uint64_t deadline_ms;               /* uv_now limit of the current phase */

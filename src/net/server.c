@@ -51,17 +51,6 @@ static void set_nodelay(int fd) {
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static int upgrade_allowed(struct mv_server *srv, struct lws *wsi) {
-  char uri[16];
-  if (srv->state != MV__S_RUNNING)
-    return 0;
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof(uri))
-    return 0;
-  if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
-    return 0;
-  return strcmp(uri, "/ws") == 0;
-}
-
 static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                   void *in, size_t len) {
   struct lws_context *lc = lws_get_context(wsi);
@@ -96,7 +85,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
   case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
     if (!in || strcmp((const char *)in, "websocket") != 0)
       return 1;
-    return upgrade_allowed(srv, wsi) ? 0 : 1;
+    return mv__ws_confirm_upgrade(srv, wsi);
   case LWS_CALLBACK_ESTABLISHED:
     return pss ? mv__ws_on_established(srv, wsi, pss) : -1;
   case LWS_CALLBACK_RECEIVE:
@@ -107,6 +96,11 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     if (pss)
       mv__ws_on_closed(pss);
     return 0;
+  case LWS_CALLBACK_WSI_DESTROY:
+    /* an accepted upgrade that never reached ESTABLISHED */
+    if (srv->ws_pending)
+      mv__ws_pending_abort(srv, wsi);
+    break;
   default:
     break;
   }
@@ -516,6 +510,7 @@ void mv_server_free(struct mv_server *srv) {
   /* Tasks posted but never run (the loop never ran) still own their arg. */
   run_posted(srv);
   mv__http_free_all(srv);
+  mv__ws_pending_abort(srv, NULL);
   for (size_t i = 0; i < srv->n_routes; i++) {
     free(srv->routes[i].method);
     free(srv->routes[i].pattern);

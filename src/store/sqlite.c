@@ -234,6 +234,13 @@ static const char *const migrations[] = {
     "  t_us INTEGER NOT NULL,"
     "  line TEXT NOT NULL,"
     "  PRIMARY KEY (size, witness)) WITHOUT ROWID;",
+    /* 7: device stream cursors (sqlite_cursor.c): the highest sequence
+     * number each device stream has durably stored, updated in the same
+     * transaction as the stream's writes. Stream names, not patient data. */
+    "CREATE TABLE device_cursor("
+    "  stream TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)MV_ARRAY_LEN(migrations))
 
@@ -295,6 +302,11 @@ static const char *const wsql[W_N] = {
                     " size NOT IN (SELECT size FROM ledger_cosigs))",
     [W_COSIG_ORPHANS] = "DELETE FROM ledger_cosigs WHERE size NOT IN"
                         " (SELECT size FROM ledger_checkpoints)",
+    [W_CURSOR_GET] = "SELECT seq FROM device_cursor WHERE stream = ?1",
+    [W_CURSOR_PUT] =
+        "INSERT INTO device_cursor(stream, seq, updated_us)"
+        " VALUES (?1, ?2, ?3) ON CONFLICT(stream) DO UPDATE"
+        " SET seq = excluded.seq, updated_us = excluded.updated_us",
 };
 
 /* Columns of a version row for row_version() in sqlite_read.c: version,
@@ -359,6 +371,7 @@ static const char *const rsql[R_N] = {
                  " ORDER BY witness",
     [R_LEDGER_LEAVES] = "SELECT idx, leaf FROM ledger WHERE idx >= ?1"
                         " AND idx < ?2 ORDER BY idx",
+    [R_CURSOR_GET] = "SELECT seq FROM device_cursor WHERE stream = ?1",
 };
 
 /* ---- Helpers --------------------------------------------------------------
@@ -541,6 +554,14 @@ static int configure_writer(sqlite3 *db, struct mv_diag *diag) {
    * larger page cache than the 2 MiB default keeps their inner pages. */
   if ((rc = mv__sq_exec(db, "PRAGMA cache_size=-" WRITER_CACHE_KIB, diag)) !=
       MV_OK)
+    return rc;
+  /* Savepoint (statement) journals in memory: every write and transaction
+   * item runs under a savepoint, and each one copies the pages it first
+   * touches into its journal. As temporary files (the default) that was
+   * ~100 kB of file writes per stored record, several times the WAL's
+   * (bench/bench_ingest.c, docs/OPERATIONS.md); in memory it is bounded by
+   * the pages one batch transaction touches. */
+  if ((rc = mv__sq_exec(db, "PRAGMA temp_store=MEMORY", diag)) != MV_OK)
     return rc;
   /* After a reset, the WAL file is cut back to this size (else it keeps its
    * largest size on disk forever). */
@@ -981,4 +1002,5 @@ const struct mv_store_backend_ops mv__store_sqlite_ops = {
     .ledger_add_cosignature = mv__sq_ledger_add_cosignature,
     .ledger_proof = mv__sq_ledger_proof,
     .ledger_vkey = mv__sq_ledger_vkey,
+    .cursor_get = mv__sq_cursor_get,
 };

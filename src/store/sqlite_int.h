@@ -47,6 +47,8 @@ enum mv__sq_wstmt {
   W_CKPT_INS,
   W_CKPT_THIN,
   W_COSIG_ORPHANS,
+  W_CURSOR_GET,
+  W_CURSOR_PUT,
   W_N
 };
 
@@ -67,6 +69,7 @@ enum mv__sq_rstmt {
   R_CKPT_QUORUM,
   R_COSIGS,
   R_LEDGER_LEAVES,
+  R_CURSOR_GET,
   R_N
 };
 
@@ -179,6 +182,19 @@ int mv__sq_key_for_read(struct mv_store_backend *be, struct mv__sq_rconn *c,
 
 int mv__sq_write_batch(struct mv_store_backend *be,
                        struct mv__store_item **items, size_t n);
+
+/* ---- Device stream cursors (sqlite_cursor.c) ---------------------------- */
+
+/* Writer only, inside the batch transaction, before a tx item's writes:
+ * *out_ok false when seq is not above the stream's stored sequence. */
+int mv__sq_cursor_check(struct mv_store_backend *be, const char *stream,
+                        int64_t seq, bool *out_ok);
+/* Inside the tx item's savepoint: store seq for the stream (a SQLite
+ * code). */
+int mv__sq_cursor_put(struct mv_store_backend *be, const char *stream,
+                      int64_t seq, int64_t now_us);
+int mv__sq_cursor_get(struct mv_store_backend *be, const char *stream,
+                      int64_t *out_seq);
 
 /* ---- The ledger (sqlite_ledger.c) -------------------------------------- */
 

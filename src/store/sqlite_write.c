@@ -228,16 +228,21 @@ static bool key_error_is_own(struct mv_store_backend *be, int err) {
  * so they touch nothing. The key is fetched or created before the write's
  * savepoint (a key row outlives a failed write; that is harmless), then the
  * statements run under the savepoint, so an unexpected SQL error undoes
- * this write alone and fails only it. Returns non-OK only when the whole
- * transaction is lost.
+ * this write alone and fails only it (in_tx: a write of a transaction item
+ * runs under the item's savepoint instead, which apply_tx rolls back when
+ * any write fails). Returns non-OK only when the whole transaction is lost.
  */
 static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
-                    int64_t updated_us) {
+                    int64_t updated_us, bool in_tx, bool known_absent) {
   const struct mv_store_write *w = &op->w;
   struct mv__sq_current cur;
   uint8_t key[32];
   size_t sealed_len = 0;
-  int rc = load_current(be, w->type, w->id, &cur);
+  int rc = SQLITE_OK;
+  if (known_absent) /* tx_direct just found no current version */
+    memset(&cur, 0, sizeof(cur));
+  else
+    rc = load_current(be, w->type, w->id, &cur);
   if (rc != SQLITE_OK)
     return mv__sq_fail(be->wdb, rc, NULL, "read current version");
   op->status = check_write(w, &cur);
@@ -269,7 +274,9 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
       return MV_OK;
     }
   }
-  if ((rc = mv__sq_step_done(be->wst[W_SAVEPOINT])) == SQLITE_OK)
+  /* Inside a transaction item its own savepoint undoes a failed write
+   * (apply_tx rolls the whole item back), so no savepoint per write. */
+  if (in_tx || (rc = mv__sq_step_done(be->wst[W_SAVEPOINT])) == SQLITE_OK)
     rc = insert_version(be, w, &cur, pid, updated_us, version, seq, sealed_len,
                         lidx);
   /* The ledger entry last: once it is in, nothing of this write can fail
@@ -287,12 +294,14 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
     if (mv__sq_rc_is_fatal(rc) || sqlite3_get_autocommit(be->wdb))
       return mv__sq_fail(be->wdb, rc, NULL, "write");
     int err = mv__sq_fail(be->wdb, rc, NULL, "write (this write only)");
-    mv__sq_step_done(be->wst[W_ROLLBACK_TO]);
-    mv__sq_step_done(be->wst[W_RELEASE]);
+    if (!in_tx) {
+      mv__sq_step_done(be->wst[W_ROLLBACK_TO]);
+      mv__sq_step_done(be->wst[W_RELEASE]);
+    }
     op->status = err;
     return MV_OK;
   }
-  if ((rc = mv__sq_step_done(be->wst[W_RELEASE])) != SQLITE_OK)
+  if (!in_tx && (rc = mv__sq_step_done(be->wst[W_RELEASE])) != SQLITE_OK)
     return mv__sq_fail(be->wdb, rc, NULL, "release savepoint");
   be->next_seq++;
   op->res.version = version;
@@ -307,9 +316,64 @@ static int apply_op(struct mv_store_backend *be, struct mv__store_op *op,
  * before its savepoint, so rolling the transaction back can never undo a key
  * row that the batch will still hand to the cache.
  */
+/* Transactions of at most this many writes may skip their savepoint. */
+#define TX_DIRECT_MAX 128u
+
+/*
+ * Can this transaction item run without a savepoint? Yes when none of its
+ * writes can fail by the rules: only creates and updates of distinct
+ * resources, each passing check_write now, and no key trouble (found by the
+ * caller). Then only an unexpected SQL error can stop a write, and that
+ * fails the whole batch instead (apply_tx). Device batches are such items;
+ * sparing the savepoint spares copying every page it touches into its
+ * statement journal. *out_direct false with MV_OK means "use the savepoint";
+ * *out_absent: none of the resources exists yet (the writes need not look
+ * again: nothing between this check and them writes).
+ */
+static int tx_direct(struct mv_store_backend *be,
+                     const struct mv__store_item *it, bool *out_direct,
+                     bool *out_absent) {
+  *out_direct = false;
+  *out_absent = true;
+  if (it->n > TX_DIRECT_MAX)
+    return MV_OK;
+  for (size_t k = 0; k < it->n; k++) {
+    const struct mv_store_write *w = &it->ops[k].w;
+    struct mv__sq_current cur;
+    if (w->op != MV_STORE_CREATE && w->op != MV_STORE_UPDATE)
+      return MV_OK;
+    for (size_t j = 0; j < k; j++)
+      if (strcmp(it->ops[j].w.id, w->id) == 0 &&
+          strcmp(it->ops[j].w.type, w->type) == 0)
+        return MV_OK;
+    int rc = load_current(be, w->type, w->id, &cur);
+    if (rc != SQLITE_OK)
+      return mv__sq_fail(be->wdb, rc, NULL, "read current version");
+    if (check_write(w, &cur) != MV_OK)
+      return MV_OK;
+    *out_absent = *out_absent && !cur.found;
+  }
+  *out_direct = true;
+  return MV_OK;
+}
+
 static int apply_tx(struct mv_store_backend *be, struct mv__store_item *it) {
   uint8_t key[32];
   int err = MV_OK;
+  bool key_trouble = false, direct = false, absent = false;
+  if (it->has_cursor) {
+    /* A replayed or stale device message: refused before anything (keys
+     * included) is touched. */
+    bool ok = false;
+    if ((err = mv__sq_cursor_check(be, it->cursor_stream, it->cursor_seq,
+                                   &ok)) != MV_OK)
+      return err;
+    if (!ok) {
+      it->status = MV_ECONFLICT;
+      it->failed_index = it->n;
+      return MV_OK;
+    }
+  }
   for (size_t k = 0; k < it->n; k++) {
     const struct mv_store_write *w = &it->ops[k].w;
     if (w->op == MV_STORE_DELETE)
@@ -317,22 +381,42 @@ static int apply_tx(struct mv_store_backend *be, struct mv__store_item *it) {
     err = mv__sq_key_for_write(be, w->patient_id ? w->patient_id : "", key);
     if (err != MV_OK && !key_error_is_own(be, err))
       break; /* a patient's own key trouble fails its write below */
+    key_trouble = key_trouble || err != MV_OK;
     err = MV_OK;
   }
   sodium_memzero(key, sizeof(key));
   if (err != MV_OK)
     return err;
-  int rc = mv__sq_step_done(be->wst[W_TX_SAVEPOINT]);
+  if (!key_trouble && (err = tx_direct(be, it, &direct, &absent)) != MV_OK)
+    return err;
+  int rc = direct ? SQLITE_OK : mv__sq_step_done(be->wst[W_TX_SAVEPOINT]);
   if (rc != SQLITE_OK)
     return mv__sq_fail(be->wdb, rc, NULL, "transaction savepoint");
   int64_t seq0 = be->next_seq;
   int64_t mark = mv__sq_ledger_mark(be);
   size_t failed = SIZE_MAX;
+  if (it->has_cursor &&
+      (rc = mv__sq_cursor_put(be, it->cursor_stream, it->cursor_seq,
+                              it->updated_us)) != SQLITE_OK)
+    return mv__sq_fail(be->wdb, rc, NULL, "cursor update");
   for (size_t k = 0; k < it->n && failed == SIZE_MAX; k++) {
-    if ((err = apply_op(be, &it->ops[k], it->updated_us)) != MV_OK)
+    if ((err = apply_op(be, &it->ops[k], it->updated_us, true,
+                        direct && absent)) != MV_OK)
       return err; /* the batch rollback undoes everything */
     if (it->ops[k].status != MV_OK)
       failed = k;
+  }
+  if (direct) {
+    if (failed != SIZE_MAX) {
+      /* No savepoint to undo part of the item: the batch goes instead. */
+      MV_LOG_ERROR("store",
+                   "a transaction failed unexpectedly (%s); its batch "
+                   "is rolled back",
+                   mv_err_name(it->ops[failed].status));
+      return MV_EDB;
+    }
+    it->status = MV_OK;
+    return MV_OK;
   }
   if (failed != SIZE_MAX) {
     if ((rc = mv__sq_step_done(be->wst[W_TX_ROLLBACK_TO])) == SQLITE_OK)
@@ -508,7 +592,7 @@ int mv__sq_write_batch(struct mv_store_backend *be,
   for (size_t i = 0; i < n && err == MV_OK; i++) {
     switch (items[i]->kind) {
     case MV__ITEM_WRITE:
-      err = apply_op(be, &items[i]->ops[0], items[i]->updated_us);
+      err = apply_op(be, &items[i]->ops[0], items[i]->updated_us, false, false);
       break;
     case MV__ITEM_TX:
       err = apply_tx(be, items[i]);

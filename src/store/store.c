@@ -448,7 +448,33 @@ int mv_store_submit(struct mv_store *s, const struct mv_store_write *w,
 
 int mv_store_submit_tx(struct mv_store *s, const struct mv_store_write *ws,
                        size_t n, mv_store_tx_done_fn cb, void *ctx) {
+  return mv_store_submit_tx_cursor(s, ws, n, NULL, cb, ctx);
+}
+
+bool mv_store_stream_ok(const char *stream) {
+  size_t n = stream ? strnlen(stream, MV_STORE_STREAM_MAX + 1) : 0;
+  if (n == 0 || n > MV_STORE_STREAM_MAX)
+    return false;
+  return strspn(stream, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789._:/@-") == n;
+}
+
+int mv_store_cursor_get(struct mv_store *s, const char *stream,
+                        int64_t *out_seq) {
+  if (!s || !out_seq || !mv_store_stream_ok(stream))
+    return MV_EINVAL;
+  if (!s->ops->cursor_get)
+    return MV_EUNSUPPORTED;
+  return s->ops->cursor_get(s->be, stream, out_seq);
+}
+
+int mv_store_submit_tx_cursor(struct mv_store *s,
+                              const struct mv_store_write *ws, size_t n,
+                              const struct mv_store_cursor *cursor,
+                              mv_store_tx_done_fn cb, void *ctx) {
   if (!s || !ws || !cb || n == 0)
+    return MV_EINVAL;
+  if (cursor && (!mv_store_stream_ok(cursor->stream) || cursor->seq < 0))
     return MV_EINVAL;
   if (n > MV_STORE_TX_MAX)
     return MV_ETOOBIG;
@@ -464,6 +490,11 @@ int mv_store_submit_tx(struct mv_store *s, const struct mv_store_write *ws,
   struct mv__store_item *it = mv__store_item_new(MV__ITEM_TX, ws, n, NULL);
   if (!it)
     return MV_ENOMEM;
+  if (cursor) {
+    it->has_cursor = true;
+    it->cursor_seq = cursor->seq;
+    memcpy(it->cursor_stream, cursor->stream, strlen(cursor->stream) + 1);
+  }
   it->cb.tx = cb;
   it->ctx = ctx;
   return enqueue(s, it);

@@ -52,6 +52,11 @@ struct mv__store_item {
   int64_t erased;           /* out, erase: resources affected */
   const char *actor;        /* erase: who (NULL = "system") */
   int64_t ledger_index;     /* out, erase: its ledger entry, -1 if none */
+  /* tx: the device stream cursor checked and advanced with the writes
+   * (mv_store_submit_tx_cursor); has_cursor false = none. */
+  bool has_cursor;
+  int64_t cursor_seq;
+  char cursor_stream[MV_STORE_STREAM_MAX + 1];
 
   size_t bytes; /* body bytes, counted against the queue's byte cap */
   union {
@@ -261,6 +266,9 @@ struct mv_store_backend_ops {
   int (*ledger_proof)(struct mv_store_backend *be, bool consistency, int64_t a,
                       int64_t b, uint8_t (*out)[32], size_t cap, size_t *out_n);
   int (*ledger_vkey)(struct mv_store_backend *be, char *out, size_t cap);
+  /* mv_store_cursor_get (a read). */
+  int (*cursor_get)(struct mv_store_backend *be, const char *stream,
+                    int64_t *out_seq);
 };
 
 /* The SQLite backend (sqlite.c). */

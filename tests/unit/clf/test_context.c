@@ -109,6 +109,11 @@ static void context_history(void **state) {
   EXPECT("他晕过去了", "晕", CUR);
   EXPECT("喘不过气", "喘", CUR);
   EXPECT("吃过量的药", "吃", CUR);
+  /* 过 inside a verb or preposition is not the "has had" suffix */
+  EXPECT("伤口的血透过绷带往外渗", "血", CUR);
+  EXPECT("疼痛超过半小时", "疼痛", CUR);
+  EXPECT("血已经渗过纱布", "血", CUR);
+  EXPECT("去年流过血", "流", HIS);
 }
 
 static void context_family(void **state) {
@@ -124,6 +129,10 @@ static void context_family(void **state) {
   EXPECT("母亲死于中风", "中风", FAM);
   EXPECT("我爸爸突然胸口痛", "胸口痛", CUR);
   EXPECT("我妈妈喘不过气来了", "喘", CUR);
+  /* a relative's "has had" is history unless the clause says it is now */
+  EXPECT("my wife has had three seizures", "seizures", FAM);
+  EXPECT("my wife has had three seizures in a row", "seizures", CUR);
+  EXPECT("my dad had a stroke last night", "stroke", CUR);
   /* precedence: negated beats family */
   EXPECT("my father never had a stroke", "stroke", NEG);
 }

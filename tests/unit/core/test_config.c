@@ -210,6 +210,8 @@ static void config_number_range_is_checked_per_key(void **state) {
       {"surveillance-run-at-s", "-1", "0", "86399", "86400"},
       {"ledger-witness-quorum", "-1", "0", "16", "17"},
       {"triage-session-idle-s", "-1", "1", "86400", "86401"},
+      {"mllp-port", "-1", "0", "65535", "65536"},
+      {"mllp-idle-s", "0", "1", "86400", "86401"},
       {"http-body-max", "1023", "1024", "1073741824", "1073741825"},
   };
   for (size_t i = 0; i < MV_ARRAY_LEN(cases); i++) {
@@ -675,6 +677,8 @@ static void config_each_lists_every_key(void **state) {
                                          "surveillance-interval-s",
                                          "surveillance-run-at-s",
                                          "triage-model",
+                                         "mllp-port",
+                                         "mllp-idle-s",
                                          "triage-session-idle-s"};
   struct mv_config c;
   struct seen_keys s = {.all_help = true};
@@ -687,6 +691,8 @@ static void config_each_lists_every_key(void **state) {
   assert_string_equal(value_of(&s, "listen"), "127.0.0.1:8080");
   assert_string_equal(value_of(&s, "log-level"), "info");
   assert_string_equal(value_of(&s, "log-json"), "false");
+  assert_string_equal(value_of(&s, "mllp-port"), "0");
+  assert_string_equal(value_of(&s, "mllp-idle-s"), "300");
   assert_string_equal(value_of(&s, "http-body-max"), "8388608");
   assert_string_equal(value_of(&s, "data-dir"), "./var");
   assert_string_equal(value_of(&s, "tls-cert"), ""); /* off by default */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// `medverse simulate` against a real server: over the WebSocket device
+// protocol and over FHIR batch Bundles the Observations the simulator counts
+// as acknowledged are exactly the ones the server stored (FHIR search), a
+// second run with the same seed reuses the Patients, the ECG chunks are
+// acknowledged, and bad options are refused with usage.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { run, start, tempDir } from './helpers.mjs';
+import { PW, addUser, http, login } from './fhir_fx.mjs';
+
+let S, base, tok, pwFile, mllpPort;
+
+const freePort = () => new Promise((resolve) => {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+});
+
+before(async () => {
+  mllpPort = await freePort();
+  S = await start('serve', ['--mllp-port', String(mllpPort)]);
+  base = S.url;
+  addUser(S.dataDir, 'doc', 'clinician', ['--fhir-id', 'prac-doc']);
+  addUser(S.dataDir, 'admin1', 'admin');
+  tok = await login(base, 'admin1');
+  pwFile = join(tempDir('mv-sim-'), 'pw');
+  writeFileSync(pwFile, PW + '\n');
+});
+
+after(async () => { if (S) await S.stop(); });
+
+function simulate(args) {
+  const r = run(['simulate', '--server', base, '--user', 'doc', '--password-file', pwFile,
+    '--quiet', ...args], { timeout: 60000 });
+  let summary = null;
+  try { summary = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { summary = null; }
+  return { ...r, summary };
+}
+
+async function patientIds(seed, n) {
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const r = await http(base, 'GET', `/fhir/Patient?identifier=${encodeURIComponent(`urn:medverse:simulator|${seed}-${i}`)}`, { token: tok });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.total, 1, `one Patient for ${seed}-${i}`);
+    ids.push(r.json.entry[0].resource.id);
+  }
+  return ids;
+}
+
+async function observationCount(ids) {
+  let n = 0;
+  for (const id of ids) {
+    const r = await http(base, 'GET', `/fhir/Observation?patient=${id}&_count=1`, { token: tok });
+    assert.equal(r.status, 200, r.text);
+    n += r.json.total;
+  }
+  return n;
+}
+
+test('simulate over http: acknowledged values are the stored Observations', async () => {
+  const r = simulate(['--patients', '2', '--scenario', 'sepsis', '--via', 'http', '--seed', '71',
+    '--duration', '2.5']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = r.summary;
+  assert.ok(s, r.stdout);
+  assert.equal(s.via, 'http');
+  assert.equal(s.errors, 0);
+  assert.ok(s.values_acked >= 10, JSON.stringify(s));
+  assert.equal(s.values_acked, s.values_sent);
+  const ids = await patientIds(71, 2);
+  assert.equal(await observationCount(ids), s.values_acked);
+});
+
+test('simulate over ws: acknowledged values are stored, reruns resume', async () => {
+  const args = ['--patients', '2', '--scenario', 'hypoxia', '--via', 'ws', '--seed', '72',
+    '--duration', '2.5', '--no-ecg'];
+  const a = simulate(args);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(a.summary.errors, 0);
+  assert.ok(a.summary.values_acked >= 10, JSON.stringify(a.summary));
+  assert.equal(a.summary.messages_acked, a.summary.messages_sent);
+  const ids = await patientIds(72, 2);
+  assert.equal(await observationCount(ids), a.summary.values_acked);
+  // Same seed again: the same Patients, the streams continue their sequence.
+  const b = simulate(args);
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(b.summary.errors, 0);
+  assert.deepEqual(await patientIds(72, 2), ids);
+  assert.equal(await observationCount(ids), a.summary.values_acked + b.summary.values_acked);
+});
+
+test('simulate over ws with ECG: waveform chunks are acknowledged', async () => {
+  const r = simulate(['--patients', '1', '--scenario', 'normal', '--via', 'ws', '--seed', '73',
+    '--duration', '3', '--ecg-hz', '250']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = r.summary;
+  assert.equal(s.errors, 0);
+  assert.ok(s.samples_acked >= 500, JSON.stringify(s));
+  assert.equal(s.samples_acked % 250, 0);
+  const ids = await patientIds(73, 1);
+  // Every vital value and every ECG chunk is an Observation (plus derived
+  // heart rates).
+  assert.ok(await observationCount(ids) >= s.values_acked + s.samples_acked / 250);
+});
+
+test('simulate over mllp: acknowledged ORU^R01 values are stored', async () => {
+  const r = simulate(['--patients', '3', '--scenario', 'artifact', '--via', 'mllp', '--mllp',
+    `127.0.0.1:${mllpPort}`, '--seed', '74', '--duration', '2.5']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = r.summary;
+  assert.equal(s.errors, 0);
+  assert.ok(s.messages_acked >= 3, JSON.stringify(s));
+  assert.equal(s.messages_acked, s.messages_sent);
+  assert.equal(s.values_acked, 6 * s.messages_acked);
+  // Systolic and diastolic arrive as two OBX; the server may store them as
+  // one panel, so between 5 and 6 Observations per message.
+  const n = await observationCount(await patientIds(74, 3));
+  assert.ok(n >= 5 * s.messages_acked && n <= 6 * s.messages_acked, `${n} Observations`);
+});
+
+test('simulate refuses bad options with usage', () => {
+  for (const args of [['--scenario', 'flu', '--via', 'ws'], ['--scenario', 'normal', '--via', 'smtp'],
+    ['--scenario', 'normal', '--via', 'ws', '--patients', '0'], ['--scenario', 'normal', '--via', 'mllp']]) {
+    const r = run(['simulate', '--server', base, ...args]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: medverse simulate/);
+  }
+  const h = run(['simulate', '--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /--scenario/);
+});
