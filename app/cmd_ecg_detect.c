@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `medverse ecg detect RECORD [--signal N] [--annotator NAME] [--out-dir DIR]
- * [--csv]`: QRS detection (src/sig/qrs.c, offline mode) on one signal of a
- * WFDB record. Writes the annotation file RECORD.NAME (default NAME "qrs")
+ * [--csv]`: QRS detection (src/sig/qrs.c, offline mode) on a WFDB record:
+ * by default on its first two ECG leads (mv_sig_qrs_detect_leads) when it
+ * has two or more, else on its first signal; --signal N uses that signal
+ * alone. Writes the annotation file RECORD.NAME (default NAME "qrs")
  * next to the header, or in DIR, with one normal-beat annotation (N) per
  * detected R peak, so PhysioNet tools (bxb, rdann) read it; with --csv it
  * prints `sample,time_s` to stdout instead. Bad input: `FILE:LINE: message`
@@ -28,13 +30,15 @@ static void usage(FILE *f) {
       "usage: medverse ecg detect RECORD [--signal N] [--annotator NAME]\n"
       "                           [--out-dir DIR] [--csv]\n"
       "\n"
-      "Detects QRS complexes (heart beats) on one signal of the WFDB record\n"
-      "RECORD (path without extension: dir/100 reads dir/100.hea) and writes\n"
+      "Detects QRS complexes (heart beats) in the WFDB record RECORD (path\n"
+      "without extension: dir/100 reads dir/100.hea): on its first two ECG\n"
+      "leads together when it has two or more, else on signal 0, and writes\n"
       "the annotation file RECORD.NAME (NAME from --annotator, default qrs)\n"
       "in the record's folder or in DIR, one normal-beat annotation (N) at\n"
       "each R peak. The algorithm is described in docs/QRS.md.\n"
       "\n"
-      "  --signal N       signal number, 0-based (default 0)\n"
+      "  --signal N       use this signal alone, 0-based (default: two ECG\n"
+      "                   leads when the record has them, else signal 0)\n"
       "  --annotator NAME annotation file extension (default qrs)\n"
       "  --out-dir DIR    write the annotation file in DIR\n"
       "  --csv            print sample,time_s per beat instead of writing\n"
@@ -81,7 +85,7 @@ static void print_diag(const char *fallback, int rc, const struct mv_diag *dg) {
 
 int cmd_ecg_detect(int argc, char **argv) {
   const char *record = NULL, *annotator = "qrs", *out_dir = NULL;
-  int sig = 0, csv = 0;
+  int sig = 0, csv = 0, sig_given = 0;
   if (argc >= 1 && strcmp(argv[0], "detect") == 0) {
     argc--;
     argv++;
@@ -101,6 +105,7 @@ int cmd_ecg_detect(int argc, char **argv) {
       }
       const char *v = argv[++i];
       if (strcmp(a, "--signal") == 0) {
+        sig_given = 1;
         if (parse_signal(v, &sig)) {
           fprintf(stderr, PROG ": --signal: expected a signal number 0..%d\n",
                   MV_SIG_WFDB_MAX_SIGNALS - 1);
@@ -169,9 +174,26 @@ int cmd_ecg_detect(int argc, char **argv) {
     ret = EXIT_USAGE;
     goto out;
   }
-  rc = mv_sig_qrs_detect(r->samples + sig, (size_t)r->n_samples,
-                         (size_t)r->n_sig, r->fs, r->sig[sig].gain,
-                         r->sig[sig].baseline, &beats, &nb);
+  /* Default: the first two ECG leads together (docs/QRS.md). */
+  struct mv_sig_qrs_lead leads[MV_SIG_QRS_LEADS_MAX];
+  size_t nl = 0;
+  if (!sig_given)
+    for (int s = 0; s < r->n_sig && nl < MV_SIG_QRS_LEADS_MAX; s++)
+      if (mv_sig_qrs_is_ecg_lead(r->sig[s].desc, r->sig[s].units)) {
+        leads[nl].offset = (size_t)s;
+        leads[nl].gain_adu_per_mv = r->sig[s].gain;
+        leads[nl].baseline_adu = r->sig[s].baseline;
+        nl++;
+      }
+  if (nl < 2) { /* one lead: --signal N, or signal 0 */
+    leads[0].offset = (size_t)sig;
+    leads[0].gain_adu_per_mv = r->sig[sig].gain;
+    leads[0].baseline_adu = r->sig[sig].baseline;
+    nl = 1;
+  }
+  sig = (int)leads[0].offset;
+  rc = mv_sig_qrs_detect_leads(r->samples, (size_t)r->n_samples,
+                               (size_t)r->n_sig, r->fs, leads, nl, &beats, &nb);
   if (rc) {
     fprintf(stderr, PROG ": %s\n", mv_strerror(rc));
     ret = rc == MV_ENOMEM ? 1 : EXIT_USAGE;

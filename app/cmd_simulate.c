@@ -292,7 +292,7 @@ static void summary(struct sim *s, double secs) {
          "\"samples_acked\":%llu,\"errors\":%llu,\"reconnects\":%llu,"
          "\"hr_notices\":%llu,\"values_per_s\":%.1f,\"messages_per_s\":%.1f,"
          "\"samples_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,"
-         "\"max\":%.3f,\"n\":%zu}}\n",
+         "\"max\":%.3f,\"n\":%zu}",
          s->via, mv_sig_scenario_name(s->scen), s->n,
          (unsigned long long)s->seed, secs, (unsigned long long)st->msgs_sent,
          (unsigned long long)st->msgs_acked,
@@ -306,6 +306,14 @@ static void summary(struct sim *s, double secs) {
          secs > 0 ? (double)st->samples_acked / secs : 0,
          pct(st->lat_ms, st->n_lat, 0.5), pct(st->lat_ms, st->n_lat, 0.99),
          st->n_lat ? st->lat_ms[st->n_lat - 1] : 0, st->n_lat);
+  /* ws: the vital signs' shape and how many Observations they made. */
+  if (!strcmp(s->via, "ws"))
+    printf(",\"vitals_shape\":\"%s\",\"vitals_series\":%u,"
+           "\"observations_acked\":%llu,\"observations_per_s\":%.1f",
+           s->series ? "series" : "single", s->series,
+           (unsigned long long)st->obs_acked,
+           secs > 0 ? (double)st->obs_acked / secs : 0);
+  printf("}\n");
   fflush(stdout);
 }
 
@@ -331,6 +339,10 @@ static const char usage[] =
     "none)\n"
     "  --mllp HOST:PORT      the MLLP listener (for --via mllp)\n"
     "  --batch K             seconds of vitals per message (default 1)\n"
+    "  --vitals-series N     ws: each vitals message carries, per code, the\n"
+    "                        last N s of 1 Hz readings as one series\n"
+    "                        (period_ms 1000; 1..3600; default: single "
+    "values)\n"
     "  --window W            unacknowledged messages per stream (default 64)\n"
     "  --quiet               no progress on stderr\n";
 
@@ -364,25 +376,17 @@ static bool parse_num(const char *s, double lo, double hi, double *out) {
 }
 
 int cmd_simulate(int argc, char **argv) {
-  static const struct option opts[] = {{"patients", 1, 0, 'n'},
-                                       {"scenario", 1, 0, 's'},
-                                       {"via", 1, 0, 'v'},
-                                       {"server", 1, 0, 'S'},
-                                       {"seed", 1, 0, 'e'},
-                                       {"speed", 1, 0, 'x'},
-                                       {"duration", 1, 0, 'd'},
-                                       {"user", 1, 0, 'u'},
-                                       {"password-file", 1, 0, 'p'},
-                                       {"client-id", 1, 0, 'c'},
-                                       {"client-secret", 1, 0, 'C'},
-                                       {"ecg-hz", 1, 0, 'E'},
-                                       {"mllp", 1, 0, 'm'},
-                                       {"no-ecg", 0, 0, 'N'},
-                                       {"quiet", 0, 0, 'q'},
-                                       {"batch", 1, 0, 'b'},
-                                       {"window", 1, 0, 'w'},
-                                       {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"patients", 1, 0, 'n'},      {"scenario", 1, 0, 's'},
+      {"via", 1, 0, 'v'},           {"server", 1, 0, 'S'},
+      {"seed", 1, 0, 'e'},          {"speed", 1, 0, 'x'},
+      {"duration", 1, 0, 'd'},      {"user", 1, 0, 'u'},
+      {"password-file", 1, 0, 'p'}, {"client-id", 1, 0, 'c'},
+      {"client-secret", 1, 0, 'C'}, {"ecg-hz", 1, 0, 'E'},
+      {"mllp", 1, 0, 'm'},          {"no-ecg", 0, 0, 'N'},
+      {"quiet", 0, 0, 'q'},         {"batch", 1, 0, 'b'},
+      {"window", 1, 0, 'w'},        {"vitals-series", 1, 0, 'V'},
+      {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
   struct sim s;
   memset(&s, 0, sizeof(s));
   s.n = 1;
@@ -474,6 +478,11 @@ int cmd_simulate(int argc, char **argv) {
         goto bad;
       s.window = (unsigned)v;
       break;
+    case 'V':
+      if (!parse_num(optarg, 1, 3600, &v) || v != floor(v))
+        goto bad;
+      s.series = (unsigned)v;
+      break;
     case 'h':
       fputs(usage, stdout);
       return 0;
@@ -484,8 +493,11 @@ int cmd_simulate(int argc, char **argv) {
   if (optind < argc || !scen || !s.via || !s.server ||
       mv_sig_scenario_parse(scen, &s.scen) != MV_OK ||
       (strcmp(s.via, "ws") && strcmp(s.via, "mllp") && strcmp(s.via, "http")) ||
-      (!strcmp(s.via, "mllp") && !s.mllp) || (!cid != !csecret))
-    goto bad;
+      (!strcmp(s.via, "mllp") && !s.mllp) || (!cid != !csecret) ||
+      (s.series && (strcmp(s.via, "ws") != 0 || s.batch != 1)))
+    goto bad; /* a series message holds its N seconds: no --batch */
+  if (s.series)
+    s.batch = s.series;
   if (strcmp(s.via, "ws") != 0)
     s.ecg_hz = 0; /* waveforms travel only over the device protocol */
   char pw[1024] = "";

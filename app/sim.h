@@ -26,7 +26,9 @@ struct sim_patient {
 struct sim_stats {
   uint64_t msgs_sent, msgs_acked, values_sent, values_acked;
   uint64_t samples_sent, samples_acked, errors, reconnects, hr_notices;
-  double *lat_ms; /* send-to-ack latencies */
+  uint64_t obs_acked; /* ws: vital-sign Observations acked (a BP pair or a
+                         series is one) */
+  double *lat_ms;     /* send-to-ack latencies */
   size_t n_lat;
 };
 
@@ -40,6 +42,9 @@ struct sim {
   double duration_s; /* 0 = until SIGINT */
   double ecg_hz;     /* 0 = no ECG */
   unsigned batch;    /* seconds of vitals per message */
+  unsigned series;   /* ws: 0 = single values; N = each message carries, per
+                        code, the last N s of 1 Hz readings as one series
+                        (batch is then N) */
   unsigned window;   /* unacknowledged messages per stream */
   bool quiet;
   bool no_vitals; /* ws: waveforms only (the demo writes vitals itself) */

@@ -13,6 +13,10 @@
  * written again, so nothing is lost and the server drops duplicates.
  * Every simulated second of a patient is one vitals message (or --batch
  * seconds in one) and, with ECG, one binary chunk of one second of lead II.
+ * With --vitals-series N a vitals message instead carries, per code, the
+ * last N seconds as one regular series (period_ms 1000, N data points):
+ * a monitor or gateway that uploads every N s, sent once those N seconds
+ * have passed. Its values are the data points.
  */
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -37,7 +41,7 @@ struct wmsg {
   unsigned char *buf; /* LWS_PRE bytes of headroom, then the message */
   size_t len;
   bool binary, sent, rejected;
-  unsigned values, samples;
+  unsigned values, samples, obs; /* obs: vital-sign Observations */
   double sent_at;
 };
 
@@ -71,8 +75,20 @@ struct wsim {
   size_t frame_cap;
   int64_t *beats;
   size_t beats_cap;
+  double *ser; /* --vitals-series: SER_CODES x series readings */
   struct mv_buf js;
 };
+
+/* The series of --vitals-series, in message order. Blood pressure travels
+ * as two series (systolic, diastolic): SampledData has one number per
+ * point. */
+enum { SER_HR, SER_SPO2, SER_SYS, SER_DIA, SER_RR, SER_TEMP, SER_CODES };
+static const struct {
+  const char *code, *unit;
+  int decimals; /* as the single values print them */
+} ser_def[SER_CODES] = {{"8867-4", "/min", 0},   {"59408-5", "%", 0},
+                        {"8480-6", "mm[Hg]", 0}, {"8462-4", "mm[Hg]", 0},
+                        {"9279-1", "/min", 0},   {"8310-5", "Cel", 1}};
 
 static struct wmsg *at(struct wconn *c, unsigned k) {
   return &c->q[(c->head + k) % c->cap];
@@ -89,7 +105,7 @@ static void pop_head(struct wconn *c) {
 }
 
 static int push(struct wconn *c, const void *data, size_t len, bool binary,
-                unsigned values, unsigned samples) {
+                unsigned values, unsigned samples, unsigned obs) {
   if (c->count >= c->cap)
     return MV_EBUSY;
   struct wmsg *m = at(c, c->count);
@@ -102,6 +118,7 @@ static int push(struct wconn *c, const void *data, size_t len, bool binary,
   m->binary = binary;
   m->values = values;
   m->samples = samples;
+  m->obs = obs;
   m->sent = false;
   m->rejected = false;
   c->count++;
@@ -113,12 +130,81 @@ static void put_le(unsigned char *p, uint64_t v, int n) {
     p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The device quality words of the flags q (all of them; a series carries
+ * the union of its seconds' flags). */
+static int quality_json(struct mv_buf *b, uint32_t q) {
+  static const struct {
+    uint32_t bit;
+    const char *word;
+  } w[] = {{MV_SIG_SIM_Q_FLAT, "flat"},
+           {MV_SIG_SIM_Q_CLIPPED, "clipped"},
+           {MV_SIG_SIM_Q_RANGE, "range"},
+           {MV_SIG_SIM_Q_NOISY, "noisy"},
+           {MV_SIG_SIM_Q_LEAD_OFF, "lead-off"},
+           {MV_SIG_SIM_Q_DEVICE, "questionable"}};
+  if (!q)
+    return MV_OK;
+  int rc = mv_buf_appends(b, ",\"quality\":[");
+  bool first = true;
+  for (size_t i = 0; rc == MV_OK && i < sizeof(w) / sizeof(w[0]); i++)
+    if (q & w[i].bit) {
+      rc = mv_buf_appendf(b, "%s\"%s\"", first ? "" : ",", w[i].word);
+      first = false;
+    }
+  return rc == MV_OK ? mv_buf_appends(b, "]") : rc;
+}
+
+/* The "values" of a --vitals-series message: k seconds of readings of
+ * patient c from its tick p->ticks (at t_first), one series per code.
+ * *out_n: the data points (SER_CODES * k). */
+static int series_json(struct wsim *w, struct wconn *c, unsigned k,
+                       int64_t t_first, unsigned *out_n) {
+  struct sim *s = w->s;
+  struct mv_buf *b = &w->js;
+  uint32_t q[SER_CODES] = {0};
+  for (unsigned j = 0; j < k; j++) {
+    struct mv_sig_scen_vitals v;
+    sim_vitals(s, c->idx, &v);
+    double *r = w->ser;
+    r[SER_HR * k + j] = v.v.hr_bpm;
+    r[SER_SPO2 * k + j] = v.v.spo2_pct;
+    r[SER_SYS * k + j] = v.v.sbp_mmhg;
+    r[SER_DIA * k + j] = v.v.dbp_mmhg;
+    r[SER_RR * k + j] = v.v.rr_bpm;
+    r[SER_TEMP * k + j] = v.v.temp_c;
+    q[SER_HR] |= v.q_hr;
+    q[SER_SPO2] |= v.q_spo2;
+  }
+  int rc = MV_OK;
+  for (unsigned i = 0; rc == MV_OK && i < SER_CODES; i++) {
+    rc = mv_buf_appendf(b,
+                        "%s{\"code\":\"%s\",\"t_us\":%lld,\"period_ms\":1000,"
+                        "\"unit\":\"%s\"",
+                        i ? "," : "", ser_def[i].code, (long long)t_first,
+                        ser_def[i].unit);
+    if (rc == MV_OK)
+      rc = quality_json(b, q[i]);
+    if (rc == MV_OK)
+      rc = mv_buf_appends(b, ",\"data\":[");
+    for (unsigned j = 0; rc == MV_OK && j < k; j++) {
+      if (j)
+        rc = mv_buf_appends(b, ",");
+      if (rc == MV_OK)
+        rc = mv_buf_appendf(b, "%.*f", ser_def[i].decimals, w->ser[i * k + j]);
+    }
+    if (rc == MV_OK)
+      rc = mv_buf_appends(b, "]}");
+  }
+  *out_n = SER_CODES * k;
+  return rc;
+}
+
 /* One vitals message (batch seconds) and its ECG chunks. */
 static int generate(struct wsim *w, struct wconn *c) {
   struct sim *s = w->s;
   struct sim_patient *p = &s->p[c->idx];
   struct mv_buf *b = &w->js;
-  unsigned nv = 0, k = s->batch;
+  unsigned nv = 0, nobs = 0, k = s->batch;
   mv_buf_reset(b);
   int64_t t_first = s->t0_us + p->ticks * 1000000;
   int rc = mv_buf_appendf(b, "{\"type\":\"vitals\",\"seq\":%lld,",
@@ -128,20 +214,25 @@ static int generate(struct wsim *w, struct wconn *c) {
   if (rc == MV_OK)
     rc = mv_buf_appendf(b, "\"t_us\":%lld,\"values\":[", (long long)t_first);
   int64_t first_tick = p->ticks;
-  for (unsigned j = 0; rc == MV_OK && j < k; j++) {
+  if (rc == MV_OK && s->series) {
+    rc = series_json(w, c, k, t_first, &nv);
+    nobs = SER_CODES;
+  }
+  for (unsigned j = 0; rc == MV_OK && !s->series && j < k; j++) {
     struct mv_sig_scen_vitals v;
     unsigned n = 0;
     sim_vitals(s, c->idx, &v);
     rc = sim_values_json(b, &v, s->t0_us + (first_tick + j) * 1000000, j == 0,
                          &n);
     nv += n;
+    nobs += n; /* one Observation per value (the BP pair is one) */
   }
   if (rc == MV_OK)
     rc = mv_buf_appends(b, "]}");
   if (rc != MV_OK)
     return rc;
   if (!s->no_vitals) {
-    if ((rc = push(c, b->data, b->len, false, nv, 0)) != MV_OK)
+    if ((rc = push(c, b->data, b->len, false, nv, 0, nobs)) != MV_OK)
       return rc;
     c->next_seq++;
   }
@@ -174,7 +265,7 @@ static int generate(struct wsim *w, struct wconn *c) {
     memcpy(f + 37, p->id, plen);
     for (size_t i = 0; i < n; i++)
       put_le(f + 37 + plen + 2 * i, (uint16_t)w->ecg[i], 2);
-    if ((rc = push(c, f, len, true, 0, (unsigned)n)) != MV_OK)
+    if ((rc = push(c, f, len, true, 0, (unsigned)n, 0)) != MV_OK)
       return rc;
     c->next_seq++;
   }
@@ -191,6 +282,7 @@ static void on_ack(struct wconn *c, int64_t seq) {
       s->st.msgs_acked++;
       s->st.values_acked += m->values;
       s->st.samples_acked += m->samples;
+      s->st.obs_acked += m->obs;
       if (m->sent)
         sim_lat_add(s, (now - m->sent_at) * 1000.0);
     }
@@ -429,7 +521,10 @@ static void tick(lws_sorted_usec_list_t *sul) {
     if (c->state != C_READY)
       continue;
     unsigned need = 1 + (s->ecg_hz > 0 ? s->batch : 0);
-    while (!w->ending && s->p[i].ticks < due && c->count + need <= c->cap) {
+    /* A series is uploaded once its N seconds have passed. */
+    int64_t ahead = s->series ? (int64_t)s->series - 1 : 0;
+    while (!w->ending && s->p[i].ticks + ahead < due &&
+           c->count + need <= c->cap) {
       if (generate(w, c) != MV_OK) {
         s->st.errors++;
         break;
@@ -494,7 +589,9 @@ int sim_run_ws(struct sim *s) {
   w.frame = malloc(w.frame_cap);
   w.beats_cap = 64 + (size_t)s->ecg_hz;
   w.beats = calloc(w.beats_cap, sizeof(int64_t));
-  if (!w.c || !w.ecg || !w.beats || !w.frame) {
+  w.ser =
+      calloc(SER_CODES * (size_t)(s->series ? s->series : 1), sizeof(double));
+  if (!w.c || !w.ecg || !w.beats || !w.frame || !w.ser) {
     rc = MV_ENOMEM;
     goto out;
   }
@@ -539,6 +636,7 @@ out:
   free(w.ecg);
   free(w.frame);
   free(w.beats);
+  free(w.ser);
   mv_buf_release(&w.js);
   return rc;
 }

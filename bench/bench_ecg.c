@@ -3,9 +3,10 @@
  * QRS detector benchmark (src/sig/qrs.c), called by bench/ecg.sh:
  *   bench_ecg MITDB_DIR [NSTDB_DIR] [RUNS]
  * Reads every MIT-BIH record 100-124 present in MITDB_DIR (and the noise
- * stress records 118e24/e12/e00 in NSTDB_DIR), detects beats on signal 0
- * (EC57 is single-lead) offline and streaming (sample by sample), scores
- * both against the reference .atr with the EC57 comparison of
+ * stress records 118e24/e12/e00 in NSTDB_DIR), detects beats offline in
+ * the default mode (the first two ECG leads, mv_sig_qrs_detect_leads, as
+ * `medverse ecg detect` does), offline on signal 0 alone, and streaming on
+ * signal 0 (sample by sample), scores all three against the reference .atr with the EC57 comparison of
  * mv_sig_wfdb.h (150 ms window, from 5 min to the end), and prints
  * "RESULT key=value" lines: per-record and pooled Se / +P / DER, pooled
  * without the paced records 102, 104, 107, the streaming delay (max), the
@@ -61,7 +62,7 @@ static struct mv_sig_ann *to_ann(const int64_t *b, size_t n) {
 }
 
 struct rec_out {
-  struct mv_sig_ec57_result off, str;
+  struct mv_sig_ec57_result off, one, str; /* two-lead, signal 0, streaming */
   double ms_median;
   double ms_min;
   double max_delay_ms;
@@ -74,10 +75,10 @@ static int run_record(const char *dir, const char *name, int runs,
   char path[1024];
   struct mv_diag dg;
   struct mv_sig_wfdb_record *r = NULL;
-  struct mv_sig_ann *ref = NULL, *ta = NULL, *sa = NULL;
+  struct mv_sig_ann *ref = NULL, *ta = NULL, *sa = NULL, *oa = NULL;
   size_t nref = 0;
-  int64_t *beats = NULL, *sb = NULL;
-  size_t nb = 0, ns = 0;
+  int64_t *beats = NULL, *sb = NULL, *ob = NULL;
+  size_t nb = 0, ns = 0, no = 0;
   double *t = NULL;
   int rc = -1;
   memset(o, 0, sizeof(*o));
@@ -96,6 +97,22 @@ static int run_record(const char *dir, const char *name, int runs,
   double gain = r->sig[0].gain;
   int32_t base = r->sig[0].baseline;
 
+  /* default mode: the first two ECG leads when the record has them */
+  struct mv_sig_qrs_lead leads[MV_SIG_QRS_LEADS_MAX];
+  size_t nl = 0;
+  for (int s = 0; s < r->n_sig && nl < MV_SIG_QRS_LEADS_MAX; s++)
+    if (mv_sig_qrs_is_ecg_lead(r->sig[s].desc, r->sig[s].units)) {
+      leads[nl].offset = (size_t)s;
+      leads[nl].gain_adu_per_mv = r->sig[s].gain;
+      leads[nl].baseline_adu = r->sig[s].baseline;
+      nl++;
+    }
+  if (nl < 2) {
+    leads[0].offset = 0;
+    leads[0].gain_adu_per_mv = gain;
+    leads[0].baseline_adu = base;
+    nl = 1;
+  }
   t = calloc((size_t)runs, sizeof(*t));
   if (!t)
     goto out;
@@ -104,11 +121,13 @@ static int run_record(const char *dir, const char *name, int runs,
     free(beats);
     beats = NULL;
     double t0 = now_ms();
-    if (mv_sig_qrs_detect(x, n, stride, r->fs, gain, base, &beats, &nb) !=
+    if (mv_sig_qrs_detect_leads(x, n, stride, r->fs, leads, nl, &beats, &nb) !=
         MV_OK)
       goto out;
     t[k] = now_ms() - t0;
   }
+  if (mv_sig_qrs_detect(x, n, stride, r->fs, gain, base, &ob, &no) != MV_OK)
+    goto out;
   o->rss_growth_kb = maxrss_kb() - rss0;
   qsort(t, (size_t)runs, sizeof(*t), cmp_d);
   o->ms_median = t[runs / 2];
@@ -141,9 +160,11 @@ static int run_record(const char *dir, const char *name, int runs,
   mv_sig_ec57_opts_default(&opt, r->fs);
   ta = to_ann(beats, nb);
   sa = to_ann(sb, ns);
-  if (!ta || !sa)
+  oa = to_ann(ob, no);
+  if (!ta || !sa || !oa)
     goto out;
   if (mv_sig_ec57_compare(ref, nref, ta, nb, &opt, &o->off) != MV_OK ||
+      mv_sig_ec57_compare(ref, nref, oa, no, &opt, &o->one) != MV_OK ||
       mv_sig_ec57_compare(ref, nref, sa, ns, &opt, &o->str) != MV_OK)
     goto out;
   rc = 0;
@@ -153,6 +174,8 @@ out:
   free(sb);
   free(ta);
   free(sa);
+  free(oa);
+  free(ob);
   mv_sig_ann_free(ref);
   mv_sig_wfdb_free(r);
   return rc;
@@ -173,7 +196,8 @@ int main(int argc, char **argv) {
   int runs = argc > 3 ? atoi(argv[3]) : 5;
   if (runs < 1 || runs > 1000)
     runs = 5;
-  struct mv_sig_ec57_result g = {0}, gnp = {0}, gs = {0}, gn = {0}, gns = {0};
+  struct mv_sig_ec57_result g = {0}, gnp = {0}, gs = {0}, gn = {0}, gns = {0},
+                            g1 = {0}, gn1 = {0};
   double ms[32], msmin[32];
   int nms = 0;
   double maxdelay = 0;
@@ -183,11 +207,14 @@ int main(int argc, char **argv) {
     if (run_record(mdir, mit[i], runs, &o))
       continue;
     printf("RESULT mitdb.%s tp=%lld fn=%lld fp=%lld se=%.2f ppv=%.2f ms=%.2f "
+           "lead0_fn=%lld lead0_fp=%lld "
            "stream_se=%.2f stream_ppv=%.2f stream_max_delay_ms=%.1f\n",
            mit[i], (long long)o.off.tp, (long long)o.off.fn,
            (long long)o.off.fp, o.off.se_pct, o.off.ppv_pct, o.ms_median,
-           o.str.se_pct, o.str.ppv_pct, o.max_delay_ms);
+           (long long)o.one.fn, (long long)o.one.fp, o.str.se_pct,
+           o.str.ppv_pct, o.max_delay_ms);
     mv_sig_ec57_add(&g, &o.off);
+    mv_sig_ec57_add(&g1, &o.one);
     mv_sig_ec57_add(&gs, &o.str);
     if (strcmp(mit[i], "102") && strcmp(mit[i], "104") && strcmp(mit[i], "107"))
       mv_sig_ec57_add(&gnp, &o.off);
@@ -203,6 +230,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   print_pooled("mitdb.pooled", &g);
+  print_pooled("mitdb.pooled_signal0_only", &g1);
   print_pooled("mitdb.pooled_without_paced", &gnp);
   print_pooled("mitdb.pooled_streaming", &gs);
   printf(
@@ -239,14 +267,18 @@ int main(int argc, char **argv) {
       if (run_record(ndir, nst[i], 1, &o))
         continue;
       nn++;
-      printf("RESULT nstdb.%s tp=%lld fn=%lld fp=%lld se=%.2f ppv=%.2f\n",
+      printf("RESULT nstdb.%s tp=%lld fn=%lld fp=%lld se=%.2f ppv=%.2f "
+             "lead0_se=%.2f lead0_ppv=%.2f\n",
              nst[i], (long long)o.off.tp, (long long)o.off.fn,
-             (long long)o.off.fp, o.off.se_pct, o.off.ppv_pct);
+             (long long)o.off.fp, o.off.se_pct, o.off.ppv_pct, o.one.se_pct,
+             o.one.ppv_pct);
       mv_sig_ec57_add(&gn, &o.off);
+      mv_sig_ec57_add(&gn1, &o.one);
       mv_sig_ec57_add(&gns, &o.str);
     }
     if (nn) {
       print_pooled("nstdb.pooled", &gn);
+      print_pooled("nstdb.pooled_signal0_only", &gn1);
       print_pooled("nstdb.pooled_streaming", &gns);
       printf("RESULT nstdb.target_se=99 target_ppv=90 pass=%s; reference "
              "(README): gqrs "

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # QRS detector benchmark, called by bench/run as `bench/ecg.sh BIN BDIR`.
 # bench_ecg (BDIR/bench/bench_ecg) runs the detector (src/sig/qrs.c) on
-# signal 0 of the shared MIT-BIH records 100-124 and the noise stress
-# records 118e24/e12/e00 (MV_SHARED_DATA, default ../shared/data), offline
-# and streaming, scores them with our EC57 comparison (mv_sig_ec57_compare)
+# the shared MIT-BIH records 100-124 and the noise stress records
+# 118e24/e12/e00 (MV_SHARED_DATA, default ../shared/data): offline in the
+# default mode (both ECG leads) and on signal 0 alone, streaming on signal
+# 0, scores them with our EC57 comparison (mv_sig_ec57_compare)
 # and prints "RESULT key=value" lines: per-record and pooled Se / +P / DER,
 # the streaming delay, ms per 30-min record on one core (median of
 # BENCH_ECG_RUNS runs, default 11) and memory. WFDB's gqrs/bxb are not

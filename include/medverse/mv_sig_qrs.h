@@ -81,6 +81,33 @@ MV_API MV_NODISCARD int mv_sig_qrs_detect(const int32_t *x, size_t n,
                                           int32_t baseline_adu,
                                           int64_t **out_beats, size_t *out_n);
 
+/* Two-lead offline detection (`medverse ecg detect` uses it by default on
+ * a record with two or more ECG leads): each lead is detected as by
+ * mv_sig_qrs_detect, and the two beat lists are merged by each lead's local
+ * signal quality (docs/QRS.md): a beat on both leads is kept, a beat on one
+ * lead only is kept when that lead is the better one around it. leads[0] is
+ * the primary lead (where both are clean the result is its beats). Lead l's
+ * samples are x[leads[l].offset + i * stride], offset < stride. n_leads in
+ * [1, MV_SIG_QRS_LEADS_MAX] (1: same as mv_sig_qrs_detect). Outputs and
+ * errors as mv_sig_qrs_detect (MV_EINVAL also for a bad lead list). Twice
+ * the work of one lead plus O(beats) for the merge. */
+#define MV_SIG_QRS_LEADS_MAX 2
+struct mv_sig_qrs_lead {
+  size_t offset;          /* signal number within the frame */
+  double gain_adu_per_mv; /* as for mv_sig_qrs_push */
+  int32_t baseline_adu;
+};
+MV_API MV_NODISCARD int
+mv_sig_qrs_detect_leads(const int32_t *x, size_t n, size_t stride, double fs_hz,
+                        const struct mv_sig_qrs_lead *leads, size_t n_leads,
+                        int64_t **out_beats, size_t *out_n);
+
+/* 1 when a WFDB signal description and units name an ECG lead: units mV,
+ * uV or empty, and a description that is a standard or modified lead (I,
+ * II, III, aVR, aVL, aVF, V1-V9, MLI/MLII/MLIII and other "ML..." leads,
+ * "ECG...", "EKG..."; case-insensitive). NULL counts as empty. */
+MV_API int mv_sig_qrs_is_ecg_lead(const char *desc, const char *units);
+
 /* ---- Heart rate ---------------------------------------------------------- */
 
 /* Heart rate in /min for an RR interval in seconds; 0 for rr_s <= 0 or not

@@ -88,6 +88,11 @@ const struct mv__cx_trig mv__cx_trigs[] = {
      HIS, DIR_BOTH, 0, F_SOFT},
     {"in my {teens|youth|childhood}", HIS, DIR_BOTH, 0, F_SOFT},
     {"when i was", HIS, DIR_BOTH, 0, F_SOFT},
+    /* A relative's childhood ("had a febrile seizure when he was a baby"). */
+    {"when {he|she|they|we|you} {was|were} {a baby|a toddler|an infant|a "
+     "newborn|little|small|younger|a child|a kid|a teenager|a teen}",
+     HIS, DIR_BOTH, 0, F_SOFT},
+    {"as {a baby|a toddler|an infant|a newborn}", HIS, DIR_BOTH, 0, F_SOFT},
     {"in my twenties", HIS, DIR_BOTH, 0, F_SOFT},
     {"back in", HIS, DIR_BOTH, 0, F_SOFT},
     {"recovered from", HIS, DIR_FWD, 0, F_SOFT},
@@ -206,8 +211,9 @@ const struct mv__cx_trig mv__cx_trigs[] = {
     {"{school project|for homework|my homework|for an essay|for my essay|"
      "写作业|作业用|做作业|写论文}",
      HYP, DIR_BOTH, 0, 0},
-    {"{know|learn|about|read about} the {symptoms|signs} of", HYP, DIR_FWD, 4,
-     0},
+    {"{know|learn|about|read about|recognise|recognize|spot|identify} the "
+     "{symptoms|signs} of",
+     HYP, DIR_FWD, 4, 0},
     {"nobody", NEG, DIR_FWD, 8, F_SOFT},
     {"no one", NEG, DIR_FWD, 8, F_SOFT},
     {"none of", NEG, DIR_FWD, 8, F_SOFT},

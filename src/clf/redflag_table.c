@@ -47,9 +47,11 @@
   "pregnan*", "weeks pregnant", "expecting a baby", "gestation", "my waters",  \
       "midwife", "due date", "trimester", "given birth", "gave birth",         \
       "after birth", "after delivery", "postpartum"
-#define PREG_ZH                                                                \
-  "怀孕", "孕妇", "孕", "妊娠", "怀了", "产后", "胎", "分娩", "生完孩子",      \
-      "坐月子", "预产期"
+#define PREG_ZH                                                                        \
+  "怀孕", "孕妇", "孕", "妊娠", "怀了", "产后", "胎", "分娩", "生完孩子",              \
+      "坐月子", "预产期",                                                              \
+      "{才|已经|快|刚|满|到|现在}{12|13|14|15|16|17|18|19|20|21|22|23|24|25|" \
+      "26|27|28|29|30|31|32|33|34|35|36|37|38|39|40|41|42}周"
 #define MILD_EN                                                                \
   "a little", "a bit", "slight*", "mild*", "minor", "tiny", "small amount"
 #define MILD_ZH                                                                \
@@ -74,8 +76,8 @@
  * duration ("pain for 12 weeks"). */
 #define WEEKS_EN                                                               \
   "{im|i am|at|now|shes|she is|only|nearly|almost} " WEEKS_N,                  \
-      WEEKS_N " {along|gone|gestation|and|with|now|today|already}", "bump",    \
-      "womb"
+      WEEKS_N " {along|gone|gestation|and|with|now|today|already}",            \
+      WEEKS_N ",", "bump", "womb"
 
 const struct mv__rf_row mv__rf_table[] = {
     /* ---- heart attack ---- */
@@ -500,6 +502,7 @@ const struct mv__rf_row mv__rf_table[] = {
        "took..entire", "swallowed..medicine"),
      NULL,
      L("food poisoning", "poison ivy", "poison oak", "poisonous plant*",
+       "on coffee", "on caffeine", "on sugar", "on chocolate", "on sweets",
        "blood poisoning"),
      NULL,
      "NHS 'Poisoning' (999 if unconscious, breathing problems, fits) and "
@@ -863,7 +866,8 @@ const struct mv__rf_row mv__rf_table[] = {
        "wake|not respond*}"),
      NULL,
      L("as prescribed", "for my headache", "for a headache", "for the pain",
-       "vitamin*"),
+       "vitamin*", "on coffee", "on caffeine", "on sugar", "on chocolate",
+       "on sweets"),
      L("whole", "too many", "too much", "handful", "all of", "bleach",
        "battery", "batteries", "overdos*", "unconscious", "child", "kid",
        "toddler", "baby", "son", "daughter"),
@@ -1860,7 +1864,7 @@ const struct mv__rf_row mv__rf_table[] = {
      L("{喉咙|嗓子|咽喉|喉头}..{堵住|被堵|肿|紧|发紧|收紧}"),
      L("过敏", "打针", "打完针", "输液", "蛰", "叮", "海鲜", "花生", "虾",
        "芒果", "坚果", "蟹", "鱼", "鸡蛋", "牛奶", "芝麻", "青霉素", "头孢",
-       "疙瘩", "风团", "疹"),
+       "疙瘩", "风团", "疹", "蜇", "蜂"),
      NULL, NULL, "RCUK anaphylaxis (airway swelling); CN-ED 过敏性休克"},
     {MV_CLF_RF_THUNDERCLAP,
      L("{从没|从来没|从未|没}..这么..{头疼|头痛}",
@@ -1902,6 +1906,245 @@ const struct mv__rf_row mv__rf_table[] = {
        "没有胎动}"),
      L(PREG_ZH), L(MILD_ZH, "孕吐", "早孕反应"), NULL,
      "NICE NG133 子痫前期征象; NHS 胎动减少; 中华医学会妇产科学分会"},
+    /* ---- held-out round 4 (docs/TRIAGE.md): classes its misses showed */
+    {MV_CLF_RF_HEART_ATTACK,
+     L("{holding|grabbing|gripping|clasping|clutching} "
+       "{his|her|my|their|the|at his|at her|at my} {chest|heart}",
+       "chest..{elephant|vice|vise|ton of bricks|someone sitting|sitting on}"),
+     NULL, L("cough*", "laugh*"), NULL,
+     "AHA warning signs (chest pressure); NHS 'Heart attack'"},
+    {MV_CLF_RF_HEART_ATTACK, L("{胸|胸口|心口}..{闷|发闷|憋闷|堵}"),
+     L("下巴", "左臂", "左胳膊", "左手", "左边", "胳膊", "后背", "肩", "冷汗",
+       "出汗", "大汗", "直不起", "想吐", "恶心", "呕吐", "濒死", "脸色发白",
+       "脸色苍白"),
+     L("爬楼", "上楼", "运动后", "跑步", "吃多了", "吃撑", "胃", MILD_ZH),
+     L("下巴", "左臂", "左胳膊", "冷汗", "大汗", "濒死"),
+     "AHA (chest discomfort with jaw pain, nausea, sweating); CN-ED 胸痛"},
+    {MV_CLF_RF_STROKE,
+     L("smile..{one|left|right} side", "{one|left|right} side..smile",
+       "{arm|arms}..{keeps|keep} {falling|dropping|drifting|flopping}",
+       "{arm|arms} {falling|drifting|flopping} down"),
+     NULL, L("slept on", "sleeping on", "pins and needles", "asleep"), NULL,
+     "NHS FAST (face: can they smile; arms: does one drift down)"},
+    {MV_CLF_RF_UNCONSCIOUS,
+     L("{barely|hardly|only just|can barely|can hardly} {wake|rouse}",
+       "{叫|喊|拍|摇}{了|}半天..{才|也}",
+       "{叫|喊|拍|摇}..才{醒|睁|应|有反应|有点反应}"),
+     NULL, L("alarm", "morning", "早上", "起床", "闹钟"), NULL,
+     "NHS999 (hard to wake); MTS 'altered conscious level'; CN-ED 意识障碍"},
+    {MV_CLF_RF_SEIZURE,
+     L("{全身|浑身|身体|手脚}..{僵硬|发僵|绷直|挺直|发硬}..{抖|抽}",
+       "咬{到|破|伤|了}{舌头|舌}"),
+     L("全身", "浑身", "僵", "抖", "抽", "翻白眼", "白沫", "倒"),
+     L("吃饭", "吃东西", "说话时"), NULL,
+     "NHS999 seizure (stiffening, shaking, a bitten tongue); CN-ED 抽搐"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("{lips|lip|tongue|face|eyes|eye|throat|mouth}..{puff*|ballooning|blow* "
+       "up|blew up}",
+       "puff*..{lips|tongue|face|throat}"),
+     L("allerg*", "after {eating|having|taking|trying}", "ate", "kiwi", "egg*",
+       "milk", "sesame", "fish", "prawn*", "shrimp*", "crab", "lobster",
+       "mussel*", "nut*", "peanut*", "cashew*", "almond*", "walnut*",
+       "pistachio*", "strawberr*", "shellfish", "penicillin", "antibiotic*",
+       "amoxicillin", "ibuprofen", "aspirin", "sting", "stung", "bee", "wasp",
+       "hornet", "injection", "vaccine", "latex"),
+     L(MILD_EN, "mosquito", "hay fever", "crying", "cried"), NULL,
+     "RCUK anaphylaxis 2021 (rapid swelling of lips, eyes, face)"},
+    {MV_CLF_RF_SEPSIS,
+     L("{cold|clammy|cold clammy|cold and clammy} skin",
+       "{breathing|breath*} {really |very |so |super |}{fast|rapid*|quick*}",
+       "{fast|rapid} breathing"),
+     L("fever*", "feverish", "temp", "temperature", "burning up", "infection",
+       "infected", "uti", "shivering", "rigors", "chills"),
+     L("after {running|exercise|jogging|the gym}", "panic*", "anxiety",
+       "anxious"),
+     NULL, "NHS 'Sepsis' (fast breathing, cold clammy skin); NICE NG51"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{excruciating|agoni*|unbearable|horrendous} pain..{side|flank|loin|"
+       "groin}",
+       "{side|flank|loin}..{excruciating|agony|unbearable}",
+       "pain..{cant|cannot|couldnt} {keep|sit|stay|lie} still",
+       "{cant|cannot|couldnt} {keep|sit|stay|lie} still..pain"),
+     NULL, L(MILD_EN, "stitch", "after running"), NULL,
+     "NHS 'Stomach ache' and 'Kidney stones' (severe pain, cannot keep "
+     "still); MTS severe pain"},
+    {MV_CLF_RF_ABDOMEN,
+     L("{腰|侧腰|腰部|肚子|小腹|下腹|侧腹|肚}..{疼|痛}得{受不了|要命|打滚|不行|"
+       "直冒汗|冒冷汗|直不起}"),
+     L("吐", "呕", "一阵一阵", "阵发", "血尿", "尿血", "发烧", "冷汗"),
+     L("扭", "搬", "弯腰", "久坐"), NULL,
+     "CN-ED 急腹症 (剧烈腹痛/肾绞痛伴呕吐); NHS 'Kidney stones'"},
+    {MV_CLF_RF_TRAUMA,
+     L("骨头..{戳|刺|露|穿|支|扎}{出|破}", "骨头..出来了",
+       "被..砸{到|中|伤|了}"),
+     NULL, L("鱼", "卡", "蚊子"), NULL,
+     "CN-ED 严重创伤 (开放性骨折, 重物砸伤); MTS mechanism of injury"},
+    {MV_CLF_RF_SUICIDE,
+     L("{stockpil*|hoard*|stash*}..{pills|tablets|meds|medication|sleeping}",
+       "{pills|tablets|meds}..{stockpil*|hoard*|stash*}",
+       "{wants|wanted|wanting} to die",
+       "{wants|wanna|wanted|going|trying|tried|threaten*} to "
+       "{kill|hurt|harm|cut} {himself|herself|themselves|themself}",
+       "{kill*|harm*|harming|cutting|cuts} {himself|herself|themselves|"
+       "themself}",
+       "end {his|her|their} {life|own life}",
+       "{razor|blade|knife}..{wrist*|arms|thigh*}",
+       "{wrist*|arms}..{razor|blade}"),
+     NULL, L("shaving", "by accident", "accidentally", "cooking", "chopping"),
+     NULL,
+     "NHS 'Get help for suicidal thoughts' (plans, means; worried about "
+     "someone else); US 988"},
+    {MV_CLF_RF_SUICIDE,
+     L("{saved|saving|collected|collecting}..{pills|tablets|meds|medication|"
+       "sleeping}",
+       "{pills|tablets|meds}..{saved|saving|collected}"),
+     L("{take|swallow|have} them all", "all at once", "all of them",
+       "enough to", "tonight", "end it", "die", "overdose"),
+     NULL, NULL, "NHS 'Get help for suicidal thoughts' (a plan and the means)"},
+    {MV_CLF_RF_SUICIDE,
+     L("{攒|囤}..{安眠药|药片|药}", "存..安眠药",
+       "我死了..{更好|会好|好过|解脱|轻松|省心}",
+       "{没有我|没了我|我不在了|我走了}..{更好|会好|好过|轻松|解脱}"),
+     NULL, NULL, NULL, "国家卫健委 12356 心理援助热线; NHS suicidal thoughts"},
+    {MV_CLF_RF_PREGNANCY, L("羊水..{破|流}", "破水"), NULL, NULL, NULL,
+     "NHS 'Pregnancy: when to get help' (waters breaking); 中华医学会妇产科学"
+     "分会"},
+    /* ---- probe round after held-out 4 (docs/TRIAGE.md) ---- */
+    {MV_CLF_RF_STROKE,
+     L("face..wonky", "wonky..{face|smile|mouth}",
+       "{cant|cannot|couldnt} {hold|keep|lift|raise|get} "
+       "{her|his|my|their|both|either} {arm|arms} up"),
+     NULL,
+     L("slept on", "sleeping on", "pins and needles", "asleep", "gym",
+       "weights", "shoulder"),
+     NULL, "NHS FAST (face, arms)"},
+    {MV_CLF_RF_STROKE,
+     L("{讲话|说话|说的话|言语}..{乱七八糟|颠三倒四|前言不搭后语|语无伦次}",
+       "听不懂{我|别人|人家|我们|家人}{说|讲}"),
+     L("突然", "刚才", "刚刚", "一下子", "今天", "早上"), NULL, NULL,
+     "中风120 (言语不清); NHS FAST (speech)"},
+    {MV_CLF_RF_BREATHING,
+     L("breathing through a straw", "{cant|cannot} stop wheez*", "倒气",
+       "叹气样呼吸", "呼吸..{很弱|微弱|很浅|时有时无|一阵一阵停}"),
+     NULL, L(MILD_EN, "睡着"), NULL,
+     "NHS999 severe difficulty breathing; CN-ED 呼吸窘迫 (濒死呼吸)"},
+    {MV_CLF_RF_BLEEDING,
+     L("{pumping|spraying|streaming|spewing|squirting} {out |}blood",
+       "{leg|arm|head|hand|wound|cut|gash|neck|foot|finger|face}..pissing "
+       "blood"),
+     NULL, NULL, NULL, "NHS999 heavy bleeding; MTS exsanguinating haemorrhage"},
+    {MV_CLF_RF_UNCONSCIOUS,
+     L("{cant|cannot|couldnt|can barely|can hardly} keep "
+       "{him|her|them|dad|mum|mom|grandma|grandad|nan|the baby} awake",
+       "{叫|喊|拍}不{太|怎么|大}醒", "突然..不认{人|识人|得人}"),
+     NULL, NULL, NULL,
+     "NHS999 (hard to wake); MTS altered conscious level; CN-ED 意识障碍"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("throat..{thick|narrow*|closing|tight*|swell*|swollen}",
+       "{struggling|hard|difficult|cant|cannot|unable|trouble} to swallow"),
+     L("allerg*", "after {eating|having|taking|trying}", "ate", "satay", "kiwi",
+       "egg*", "milk", "sesame", "fish", "prawn*", "shrimp*", "crab", "lobster",
+       "mussel*", "nut*", "peanut*", "cashew*", "almond*", "walnut*",
+       "pistachio*", "shellfish", "penicillin", "antibiotic*", "amoxicillin",
+       "new {medicine|medication|tablet*|drug|pill*}", "sting", "stung", "bee",
+       "wasp", "hornet", "injection", "vaccine", "latex", "contrast"),
+     L(MILD_EN, "sore throat", "tonsil*", "strep", "cold", "flu"),
+     L("throat", "faint*", "breath*", "wheez*", "collapse*", "tongue"),
+     "RCUK anaphylaxis 2021 (airway, breathing, circulation after a trigger)"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("{faint*|dizz*|lightheaded|light headed|collapse*|wheez*|pass* out}"),
+     L("welts", "hives", "wheals", "urticaria"), L(MILD_EN), NULL,
+     "RCUK anaphylaxis 2021 (skin features with a circulation or breathing "
+     "problem)"},
+    {MV_CLF_RF_ANAPHYLAXIS,
+     L("{喉咙|嗓子|咽喉|喉头}..{变窄|窄|发紧|紧|肿|堵|收缩|卡住}",
+       "{风团|疙瘩|疹子|红疹}..{头晕|晕|喘|胸闷|呼吸}"),
+     L("过敏", "蛰", "蜇", "叮", "蜂", "海鲜", "花生", "虾", "蟹", "芒果",
+       "坚果", "腰果", "核桃", "杏仁", "开心果", "榛子", "鸡蛋", "牛奶", "芝麻",
+       "鱼", "贝", "青霉素", "头孢", "打针", "打完针", "输液", "疫苗", "吃了药",
+       "吃完药", "服药后", "用药后", "吃了"),
+     L("感冒", "咽炎", "扁桃体", "上火", "胃", "异物感", "梅核气", "咳不出",
+       "什么药"),
+     NULL,
+     "RCUK anaphylaxis (airway swelling after a trigger); CN-ED 过敏性休克"},
+    {MV_CLF_RF_SEPSIS,
+     L("skin..{patchy|bluish|bluey|dusky|ashen}",
+       "purple {spots|dots|marks|blotches|patches|rash}",
+       "{spots|dots|rash}..purple",
+       "{紫色|紫红色|紫红|暗紫|紫}的{点|斑|疹|小点|点点|斑点|疹子}",
+       "{紫点|紫斑|出血点|瘀点|瘀斑}"),
+     L("fever*", "feverish", "temp", "temperature", "burning up", "burning hot",
+       "hot", "shaking", "shivering", "sleepy", "drowsy", "infection", "unwell",
+       "烧", "发热", "高热", "体温", "精神差", "一直睡", "寒战"),
+     L("bruis*", "磕", "碰"), NULL,
+     "NICE NG51 / NG143 (mottled or bluish skin, non-blanching rash with "
+     "fever); NHS 'Sepsis'"},
+    {MV_CLF_RF_SEPSIS, L("{心跳|心率}..{一百|很快|好快|特别快|加速|快得}"),
+     L("流脓", "化脓", "感染", "伤口", "刀口", "发炎", "术后", "手术", "剖腹产",
+       "肺炎", "尿路"),
+     NULL, NULL, "NHS 'Sepsis' (fast heartbeat with an infection); NICE NG51"},
+    {MV_CLF_RF_THUNDERCLAP,
+     L("{grabbed|grabbing|clutching|clutched|holding|held} {his|her|my|their} "
+       "head",
+       "{脑袋|头|脑子}..{砰|嘣|啪|咔}的一下",
+       "头{疼|痛}得{要死|要命|受不了|不行|想撞墙}"),
+     L("sudden*", "scream*", "out of nowhere", "worst", "agony", "collapse*",
+       "vomit*", "突然", "一下子", "的一下", "炸", "爆", "从来没", "从没",
+       "用力", "搬", "使劲"),
+     L(MILD_EN, MILD_ZH, "hands"), NULL,
+     "NICE CG150 (thunderclap headache); CN-ED 剧烈头痛"},
+    {MV_CLF_RF_TRAUMA,
+     L("{fell|fall|fallen|came off|come off|falling}..{scaffold*|roof|tree|"
+       "cliff|horse|bridge|building}",
+       "{机器|机床|传送带|搅拌机|绞肉机|卷扬机}..{绞|卷|夹|轧|碾|压}",
+       "被机器"),
+     L("cant move*", "cant feel*", "agony", "unconscious", "knocked out",
+       "bleed*", "broke*", "neck", "back", "head", "numb", "paralys*", "legs",
+       "{1|2|3|4|5|6|7|8|9|10|11|12} {m|metres|meters|feet|ft|storey*}",
+       "{1|2|3|4|5|6|7|8|9}m", "手", "脚", "胳膊", "腿", "进去", "断", "血"),
+     NULL, NULL,
+     "NHS999 serious accident; MTS mechanism of injury; CN-ED 严重创伤"},
+    {MV_CLF_RF_POISONING,
+     L("{swallowed|took|taken|ate|necked|downed|had}..{antidepressant*|"
+       "sleeping "
+       "pills|sleeping tablets|painkillers|paracetamol|ibuprofen|co-codamol|"
+       "codeine|diazepam|valium|xanax|sertraline|citalopram|amitriptyline|"
+       "tramadol|oxycodone|morphine|lithium|iron tablets|heart meds|heart "
+       "pills|blood pressure pills|blood pressure tablets|blood pressure meds|"
+       "pills|tablets|meds}"),
+     L("{1|2|3|4|5|6|7|8|9}{0|1|2|3|4|5|6|7|8|9}", "ten", "twenty", "thirty",
+       "forty", "fifty", "dozen", "double", "triple", "handful", "whole",
+       "too many", "loads", "lots", "bunch", "by mistake", "accidentally",
+       "extra"),
+     L("mg", "mcg", "ml", "years", "minutes", "mins", "hours", "days"), NULL,
+     "NHS 'Poisoning' / overdose; MTS overdose and poisoning"},
+    {MV_CLF_RF_POISONING,
+     L("{吃|喝|吞|舔|咬|误食|误服}..{洗碗块|洗碗粉|洗衣凝珠|洗衣球|消毒片|"
+       "樟脑丸|"
+       "卫生球|干燥剂|驱蚊液|蚊香液|花露水|指甲油|卸甲水|电子烟|烟头|烟油|"
+       "洗碗机}",
+       "{洗碗块|洗碗粉|洗衣凝珠|洗衣球|消毒片|樟脑丸|卫生球|干燥剂|驱蚊液|"
+       "蚊香液|"
+       "烟油}..{吃|喝|吞|舔|咬}",
+       "药..{吃重了|吃重|重复吃|吃了双份|吃双份|多吃了}"),
+     NULL, L("怎么", "会不会", "能不能"), NULL,
+     "CN-ED 急性中毒 (家用化学品, 药物过量); NHS 'Poisoning'"},
+    {MV_CLF_RF_SUICIDE,
+     L("{want|wish|need} {it all|everything|all of it} to {stop|end|be over}",
+       "goodbye {letter*|note*}", "suicide note",
+       "{written|wrote|writing|left} {letters|a letter|notes|a note}..{family|"
+       "kids|everyone|goodbye}"),
+     NULL, L("doctor", "gp", "complain*", "school", "teacher"), NULL,
+     "NHS 'Get help for suicidal thoughts' (plans, goodbye notes); US 988"},
+    {MV_CLF_RF_CHILD,
+     L("breathing {really |very |so |too |}{fast|quick*|rapid*}",
+       "{wont|not|isnt|refus*|doesnt|refusing} {take|taking|drink*|want|have} "
+       "{his|her|their|the|any|a|} {bottle|feeds|feed|milk}",
+       "{so|really|very|super} {sleepy|drowsy}"),
+     L(CHILD_EN), L("teething", "after {running|playing|crying}", "bedtime"),
+     NULL,
+     "NICE NG143 (fast breathing, poor feeding, reduced activity); NHS "
+     "999 child signs"},
 };
 
 const size_t mv__rf_table_len = MV_ARRAY_LEN(mv__rf_table);

@@ -59,6 +59,8 @@ static int take_run(struct mv_mllp_framer *f, const unsigned char *p,
     f->state = F_HUNT;
     return MV_ETOOBIG;
   }
+  if (n == 0)
+    return MV_OK; /* buf may still be NULL: no pointer arithmetic on it */
   int rc = grow(f, f->len + n);
   if (rc)
     return rc;

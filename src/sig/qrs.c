@@ -177,6 +177,7 @@ struct mv_sig_qrs {
   struct cand sb;
   /* output queue */
   int64_t q[QCAP];
+  float qa[QCAP]; /* amplitude sqrt(feature) of each queued beat */
   unsigned qh, qn;
 };
 
@@ -240,12 +241,13 @@ static void state_reset(struct mv_sig_qrs *d) {
     d->rrbuf[i] = d->rrmean;
 }
 
-static void queue_beat(struct mv_sig_qrs *d, int64_t r) {
+static void queue_beat(struct mv_sig_qrs *d, int64_t r, double amp) {
   if (d->qn == QCAP) { /* overflow: drop the oldest */
     d->qh = (d->qh + 1) % QCAP;
     d->qn--;
   }
   d->q[(d->qh + d->qn) % QCAP] = r;
+  d->qa[(d->qh + d->qn) % QCAP] = (float)amp;
   d->qn++;
 }
 
@@ -308,7 +310,7 @@ static void accept_beat(struct mv_sig_qrs *d, const struct cand *c, int late) {
   d->have_last = 1;
   d->have_sb = 0;
   if (!late || d->late_ok)
-    queue_beat(d, c->r);
+    queue_beat(d, c->r, sqrt(c->f));
 }
 
 static void add_noise(struct mv_sig_qrs *d, double f) {
@@ -487,14 +489,23 @@ void mv_sig_qrs_free(struct mv_sig_qrs *d) {
   free(d);
 }
 
-static size_t drain(struct mv_sig_qrs *d, int64_t *beats, size_t cap) {
+/* Move queued beats to beats (and their amplitudes to amp, when not
+ * NULL). */
+static size_t drain_amp(struct mv_sig_qrs *d, int64_t *beats, float *amp,
+                        size_t cap) {
   size_t k = 0;
   while (d->qn && k < cap) {
+    if (amp)
+      amp[k] = d->qa[d->qh];
     beats[k++] = d->q[d->qh];
     d->qh = (d->qh + 1) % QCAP;
     d->qn--;
   }
   return k;
+}
+
+static size_t drain(struct mv_sig_qrs *d, int64_t *beats, size_t cap) {
+  return drain_amp(d, beats, NULL, cap);
 }
 
 static double sane_gain(double g) {
@@ -553,18 +564,16 @@ size_t mv_sig_qrs_flush(struct mv_sig_qrs *d, int64_t *beats, size_t cap) {
   return beats ? drain(d, beats, cap) : 0;
 }
 
-int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
+/* Offline detection on one lead (arguments checked by the caller). When
+ * out_amp is not NULL it also returns each beat's amplitude (sqrt of the
+ * feature peak), for the multi-lead fusion. */
+static int detect_one(const int32_t *x, size_t n, size_t stride, double fs_hz,
                       double gain_adu_per_mv, int32_t baseline_adu,
-                      int64_t **out_beats, size_t *out_n) {
-  if (!out_beats || !out_n || (!x && n) || stride == 0)
-    return MV_EINVAL;
-  if (!(fs_hz >= MV_SIG_QRS_FS_MIN && fs_hz <= MV_SIG_QRS_FS_MAX))
-    return MV_ERANGE;
-  if (n > MV_SIG_QRS_SAMPLES_MAX)
-    return MV_ETOOBIG;
+                      int64_t **out_beats, float **out_amp, size_t *out_n) {
   int rc = MV_OK;
   struct mv_sig_qrs *d = NULL;
   int64_t *v = NULL;
+  float *va = NULL;
   size_t nv = 0, capv = 0;
   rc = mv_sig_qrs_new(fs_hz, &d);
   if (rc)
@@ -586,7 +595,9 @@ int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
   /* at most one beat per refractory period */
   capv = MV_SIG_QRS_BEATS_MAX(n, fs_hz);
   v = malloc(capv * sizeof(*v));
-  if (!v) {
+  if (out_amp)
+    va = malloc(capv * sizeof(*va));
+  if (!v || (out_amp && !va)) {
     rc = MV_ENOMEM;
     goto out;
   }
@@ -594,9 +605,14 @@ int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
   for (size_t off = 0; off < n; off += chunk) {
     size_t m = n - off < chunk ? n - off : chunk;
     feed(d, x + off * stride, m, stride, gain_adu_per_mv, baseline_adu);
-    nv += drain(d, v + nv, capv - nv);
+    nv += drain_amp(d, v + nv, va ? va + nv : NULL, capv - nv);
   }
-  nv += mv_sig_qrs_flush(d, v + nv, capv - nv);
+  if (d->have_cand) { /* end of record: decide the held candidate */
+    struct cand c = d->cand;
+    d->have_cand = 0;
+    decide(d, &c);
+  }
+  nv += drain_amp(d, v + nv, va ? va + nv : NULL, capv - nv);
   /* Search-back beats arrive after later ones only in theory (they are
    * taken before any newer beat); keep the output sorted regardless. */
   for (size_t i = 1; i < nv; i++)
@@ -604,7 +620,176 @@ int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
       int64_t t = v[j];
       v[j] = v[j - 1];
       v[j - 1] = t;
+      if (va) {
+        float ta = va[j];
+        va[j] = va[j - 1];
+        va[j - 1] = ta;
+      }
     }
+  if (nv == 0) {
+    free(v);
+    free(va);
+    v = NULL;
+    va = NULL;
+  }
+  *out_beats = v;
+  if (out_amp)
+    *out_amp = va;
+  *out_n = nv;
+  v = NULL;
+  va = NULL;
+out:
+  free(v);
+  free(va);
+  mv_sig_qrs_free(d);
+  return rc;
+}
+
+int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
+                      double gain_adu_per_mv, int32_t baseline_adu,
+                      int64_t **out_beats, size_t *out_n) {
+  if (!out_beats || !out_n || (!x && n) || stride == 0)
+    return MV_EINVAL;
+  if (!(fs_hz >= MV_SIG_QRS_FS_MIN && fs_hz <= MV_SIG_QRS_FS_MAX))
+    return MV_ERANGE;
+  if (n > MV_SIG_QRS_SAMPLES_MAX)
+    return MV_ETOOBIG;
+  return detect_one(x, n, stride, fs_hz, gain_adu_per_mv, baseline_adu,
+                    out_beats, NULL, out_n);
+}
+
+/* ---- Two-lead fusion (offline) -------------------------------------------
+ * Each lead is detected on its own; the two beat lists are then merged by
+ * a signal quality index of each lead around each beat, the decision-level
+ * fusion used by multi-lead detectors (Li Q, Mark RG, Clifford GD. Robust
+ * heart rate estimation from multiple asynchronous noisy sources using
+ * signal quality indices and a Kalman filter. Physiol Meas 29:15-32
+ * (2008); Johnson AEW et al. Multimodal heart beat detection using signal
+ * quality indices. Physiol Meas 36:1665-1677 (2015)).
+ *
+ * Quality of a lead around t, from its own beats within P_FUSE_WIN_S of t:
+ * minus (mean relative change between successive RR intervals + P_FUSE_WAMP
+ * x standard deviation of the log beat amplitude). Noise on a lead adds
+ * false beats and hides real ones, which makes that lead's rhythm irregular
+ * and its beat amplitudes scattered; a rhythm seen on both leads (ectopic
+ * beats) costs both leads about the same.
+ *
+ * A beat found on both leads within P_FUSE_MATCH_S is kept (at the first
+ * lead's position). A beat found on one lead only is kept when that lead is
+ * the better one there, where the second lead must be better by the margin
+ * P_FUSE_MARGIN (the first lead is the primary one, e.g. MLII): where both
+ * leads are clean the result is the first lead's beats. No two output beats
+ * are closer than the refractory period. */
+#ifndef P_FUSE_MATCH_S
+#define P_FUSE_MATCH_S 0.100 /* same beat on both leads */
+#endif
+#ifndef P_FUSE_WIN_S
+#define P_FUSE_WIN_S 40.0 /* quality window, each side */
+#endif
+#ifndef P_FUSE_WAMP
+#define P_FUSE_WAMP 2.0 /* weight of the amplitude scatter */
+#endif
+#ifndef P_FUSE_MARGIN
+#define P_FUSE_MARGIN 0.15 /* the second lead must be this much better */
+#endif
+
+struct lead_beats {
+  int64_t *b; /* beats, ascending */
+  float *a;   /* their amplitudes */
+  size_t n;
+};
+
+static double quality_at(const struct lead_beats *l, int64_t t, int64_t w) {
+  size_t lo = 0, hi = l->n;
+  while (lo < hi) { /* first beat >= t - w */
+    size_t m = lo + (hi - lo) / 2;
+    if (l->b[m] < t - w)
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  double irr = 0.0, sa = 0.0, sa2 = 0.0;
+  size_t k = 0, kr = 0;
+  for (size_t i = lo; i < l->n && l->b[i] <= t + w; i++, k++) {
+    double a = log((double)l->a[i] > 1e-9 ? (double)l->a[i] : 1e-9);
+    sa += a;
+    sa2 += a * a;
+    if (i >= lo + 2) {
+      double r1 = (double)(l->b[i] - l->b[i - 1]);
+      double r0 = (double)(l->b[i - 1] - l->b[i - 2]);
+      irr += (r1 > r0 ? r1 / r0 : r0 / r1) - 1.0;
+      kr++;
+    }
+  }
+  if (kr == 0)
+    return -10.0; /* fewer than 3 beats in 2 x P_FUSE_WIN_S: unusable */
+  double m = sa / (double)k, var = sa2 / (double)k - m * m;
+  return -(irr / (double)kr + P_FUSE_WAMP * sqrt(var > 0.0 ? var : 0.0));
+}
+
+static size_t fuse2(const struct lead_beats *a, const struct lead_beats *b,
+                    double fs, int64_t *out) {
+  int64_t mw = (int64_t)lround(P_FUSE_MATCH_S * fs);
+  int64_t w = (int64_t)lround(P_FUSE_WIN_S * fs);
+  int64_t refract = samples_of(fs, P_REFRACT_S);
+  size_t i = 0, j = 0, k = 0;
+  while (i < a->n || j < b->n) {
+    int64_t t;
+    int keep;
+    if (i < a->n && j < b->n && llabs(a->b[i] - b->b[j]) <= mw) {
+      t = a->b[i++];
+      j++;
+      keep = 1;
+    } else if (j >= b->n || (i < a->n && a->b[i] < b->b[j])) {
+      t = a->b[i++];
+      keep = !(quality_at(b, t, w) > quality_at(a, t, w) + P_FUSE_MARGIN);
+    } else {
+      t = b->b[j++];
+      keep = quality_at(b, t, w) > quality_at(a, t, w) + P_FUSE_MARGIN;
+    }
+    if (keep && (k == 0 || t - out[k - 1] >= refract))
+      out[k++] = t;
+  }
+  return k;
+}
+
+int mv_sig_qrs_detect_leads(const int32_t *x, size_t n, size_t stride,
+                            double fs_hz, const struct mv_sig_qrs_lead *leads,
+                            size_t n_leads, int64_t **out_beats,
+                            size_t *out_n) {
+  if (!out_beats || !out_n || (!x && n) || stride == 0 || !leads ||
+      n_leads == 0 || n_leads > MV_SIG_QRS_LEADS_MAX)
+    return MV_EINVAL;
+  for (size_t l = 0; l < n_leads; l++)
+    if (leads[l].offset >= stride)
+      return MV_EINVAL;
+  if (!(fs_hz >= MV_SIG_QRS_FS_MIN && fs_hz <= MV_SIG_QRS_FS_MAX))
+    return MV_ERANGE;
+  if (n > MV_SIG_QRS_SAMPLES_MAX)
+    return MV_ETOOBIG;
+  if (n_leads == 1)
+    return detect_one(x ? x + leads[0].offset : x, n, stride, fs_hz,
+                      leads[0].gain_adu_per_mv, leads[0].baseline_adu,
+                      out_beats, NULL, out_n);
+  struct lead_beats lb[2] = {{0}};
+  int64_t *v = NULL;
+  size_t nv = 0;
+  int rc = MV_OK;
+  for (size_t l = 0; l < 2; l++) {
+    rc = detect_one(x ? x + leads[l].offset : x, n, stride, fs_hz,
+                    leads[l].gain_adu_per_mv, leads[l].baseline_adu, &lb[l].b,
+                    &lb[l].a, &lb[l].n);
+    if (rc)
+      goto out;
+  }
+  if (lb[0].n + lb[1].n > 0) {
+    v = malloc((lb[0].n + lb[1].n) * sizeof(*v));
+    if (!v) {
+      rc = MV_ENOMEM;
+      goto out;
+    }
+    nv = fuse2(&lb[0], &lb[1], fs_hz, v);
+  }
   if (nv == 0) {
     free(v);
     v = NULL;
@@ -614,6 +799,36 @@ int mv_sig_qrs_detect(const int32_t *x, size_t n, size_t stride, double fs_hz,
   v = NULL;
 out:
   free(v);
-  mv_sig_qrs_free(d);
+  for (size_t l = 0; l < 2; l++) {
+    free(lb[l].b);
+    free(lb[l].a);
+  }
   return rc;
+}
+
+static int prefix_ci(const char *s, const char *p) {
+  for (; *p; s++, p++)
+    if (!*s || (*s | 0x20) != (*p | 0x20))
+      return 0;
+  return 1;
+}
+
+static int equal_ci(const char *s, const char *p) {
+  return prefix_ci(s, p) && s[strlen(p)] == '\0';
+}
+
+int mv_sig_qrs_is_ecg_lead(const char *desc, const char *units) {
+  if (units && units[0] && !equal_ci(units, "mv") && !equal_ci(units, "uv"))
+    return 0;
+  if (!desc || !desc[0])
+    return 0;
+  static const char *const limb[] = {"I", "II", "III", "aVR", "aVL", "aVF"};
+  for (size_t i = 0; i < sizeof(limb) / sizeof(limb[0]); i++)
+    if (equal_ci(desc, limb[i]))
+      return 1;
+  if ((desc[0] == 'V' || desc[0] == 'v') && desc[1] >= '1' && desc[1] <= '9' &&
+      desc[2] == '\0')
+    return 1;
+  return prefix_ci(desc, "ML") || prefix_ci(desc, "ECG") ||
+         prefix_ci(desc, "EKG");
 }

@@ -3,7 +3,9 @@
 // protocol and over FHIR batch Bundles the Observations the simulator counts
 // as acknowledged are exactly the ones the server stored (FHIR search), a
 // second run with the same seed reuses the Patients, the ECG chunks are
-// acknowledged, and bad options are refused with usage.
+// acknowledged, with --vitals-series the stored SampledData Observations
+// hold exactly the acknowledged data points, and bad options are refused
+// with usage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -91,6 +93,64 @@ test('simulate over ws: acknowledged values are stored, reruns resume', async ()
   assert.equal(b.summary.errors, 0);
   assert.deepEqual(await patientIds(72, 2), ids);
   assert.equal(await observationCount(ids), a.summary.values_acked + b.summary.values_acked);
+});
+
+// All Observations of a patient (every page of the search).
+async function observations(id) {
+  const out = [];
+  let url = `/fhir/Observation?patient=${id}&_count=200`;
+  for (let page = 0; url && page < 50; page++) {
+    const r = await http(base, 'GET', url, { token: tok });
+    assert.equal(r.status, 200, r.text);
+    for (const e of r.json.entry || []) out.push(e.resource);
+    const next = (r.json.link || []).find((l) => l.relation === 'next');
+    url = next ? next.url.replace(/^https?:\/\/[^/]+/, '') : null;
+  }
+  return out;
+}
+
+test('simulate over ws with --vitals-series: one SampledData Observation per code and series', async () => {
+  const n = 30;
+  const r = simulate(['--patients', '2', '--scenario', 'artifact', '--via', 'ws', '--seed', '75',
+    '--speed', '100', '--duration', '2.5', '--no-ecg', '--vitals-series', String(n)]);
+  assert.equal(r.status, 0, r.stderr);
+  const s = r.summary;
+  assert.ok(s, r.stdout);
+  assert.equal(s.errors, 0);
+  assert.equal(s.vitals_shape, 'series');
+  assert.equal(s.vitals_series, n);
+  assert.ok(s.messages_acked >= 2, JSON.stringify(s));
+  assert.equal(s.messages_acked, s.messages_sent);
+  // Six series (HR, SpO2, systolic, diastolic, RR, temperature) of n points.
+  assert.equal(s.observations_acked, 6 * s.messages_acked);
+  assert.equal(s.values_acked, 6 * n * s.messages_acked);
+  const ids = await patientIds(75, 2);
+  let points = 0, sampled = 0;
+  for (const id of ids) {
+    const obs = await observations(id);
+    for (const o of obs) {
+      const sd = o.valueSampledData;
+      assert.ok(sd, `${o.id}: valueSampledData expected, got ${JSON.stringify(o).slice(0, 200)}`);
+      assert.equal(o.valueQuantity, undefined);
+      assert.equal(sd.period, 1000);
+      const data = sd.data.trim().split(/\s+/);
+      assert.equal(data.length, n);
+      assert.ok(data.every((x) => Number.isFinite(Number(x))), sd.data);
+      // n points 1 s apart: the period spans n - 1 seconds.
+      const span = Date.parse(o.effectivePeriod.end) - Date.parse(o.effectivePeriod.start);
+      assert.equal(span, (n - 1) * 1000);
+      points += data.length;
+      sampled++;
+    }
+  }
+  assert.equal(sampled, s.observations_acked);
+  assert.equal(points, s.values_acked);
+  // The option is for the device protocol only, and not with --batch.
+  for (const args of [['--via', 'http', '--vitals-series', '5'], ['--via', 'ws', '--vitals-series', '0'],
+    ['--via', 'ws', '--vitals-series', '5', '--batch', '2']]) {
+    const b = run(['simulate', '--server', base, '--scenario', 'normal', ...args]);
+    assert.equal(b.status, 2, `${args.join(' ')}: ${b.stderr}`);
+  }
 });
 
 test('simulate over ws with ECG: waveform chunks are acknowledged', async () => {

@@ -175,6 +175,13 @@ static void context_coordination_and_variants(void **state) {
   EXPECT("胸口疼是什么病", "胸口", CUR);
   EXPECT("i fainted once as a teenager", "fainted", HIS);
   EXPECT("my dog... no my son ate it", "son", CUR);
+  /* held-out round 4: a relative's childhood is history; "recognise the
+   * signs of" is an information question; the present stays current */
+  EXPECT("my son had a febrile seizure when he was a baby", "seizure", HIS);
+  EXPECT("she had fits as a toddler", "fits", HIS);
+  EXPECT("how do i recognise the signs of a stroke", "stroke", HYP);
+  EXPECT("when he was a baby he had fits, now he is fitting again", "fitting",
+         CUR);
 }
 
 static void context_spans_and_clauses(void **state) {

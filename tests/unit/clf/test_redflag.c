@@ -141,6 +141,20 @@ static void redflag_heldout3_zh_recall_and_negatives(void **state) {
   run_tsv_min("redflags_heldout3_zh.tsv", 75, 40);
 }
 
+/* Fourth held-out round (docs/TRIAGE.md "Held-out round 4"): 169 EN and
+ * 168 ZH positives over all 15 categories plus 50 / 47 negatives, written
+ * before the cue tables were read; first-sight recall EN 159/169, ZH
+ * 158/168, false flags EN 2/50, ZH 0/47. */
+static void redflag_heldout4_en_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv_min("redflags_heldout4_en.tsv", 150, 45);
+}
+
+static void redflag_heldout4_zh_recall_and_negatives(void **state) {
+  (void)state;
+  run_tsv_min("redflags_heldout4_zh.tsv", 150, 45);
+}
+
 static bool flags(const char *text, int *cat) {
   struct mv_clf_rf_result r;
   assert_int_equal(mv_clf_redflag_check(text, strlen(text), &r), MV_OK);
@@ -305,6 +319,34 @@ static void redflag_general_mechanisms(void **state) {
   assert_false(flags("过敏性休克是什么", NULL));
   assert_true(flags("胸口疼得厉害是什么病", NULL));
   assert_false(flags("i fainted once as a teenager", NULL));
+  /* Held-out round 4 classes (src/clf/redflag_table.c) and the look-alikes
+   * each new row must leave alone. */
+  assert_true(flags("my son says he wants to die", &cat));
+  assert_int_equal(cat, MV_CLF_RF_SUICIDE);
+  assert_true(flags("he keeps cutting himself", NULL));
+  assert_false(flags("she hurt herself playing football", NULL));
+  assert_false(flags("he cut himself shaving", NULL));
+  assert_true(flags("i have pills saved up to take them all", NULL));
+  assert_false(flags("saving my pills for the trip", NULL));
+  assert_true(flags("dad cant smile on the left side", NULL));
+  assert_false(flags("my arm keeps falling asleep at night", NULL));
+  assert_true(flags("fever, cold clammy skin, really fast breathing", NULL));
+  assert_false(flags("breathing fast after running, slight temp", NULL));
+  assert_true(flags("她全身僵硬然后一直发抖，咬到舌头了", NULL));
+  assert_false(flags("吃饭咬到舌头了", NULL));
+  assert_true(flags("老公胸口闷得慌，疼到下巴", NULL));
+  assert_false(flags("胸口闷，有点想吐，吃多了", NULL));
+  assert_true(flags("我觉得我死了大家会更好", &cat));
+  assert_int_equal(cat, MV_CLF_RF_SUICIDE);
+  assert_true(flags("羊水破了，才30周", &cat));
+  assert_int_equal(cat, MV_CLF_RF_PREGNANCY);
+  assert_false(flags("my son had a febrile seizure when he was a baby", NULL));
+  assert_false(flags("he doesnt want to die, he wants to get better", NULL));
+  assert_false(flags("没有紫色的点点，发烧一天", NULL));
+  assert_true(flags("不发烧，但是腿上有紫色的点点，一直睡", NULL));
+  assert_true(flags(
+      "after the new antibiotic i came up in welts and i feel faint", &cat));
+  assert_int_equal(cat, MV_CLF_RF_ANAPHYLAXIS);
 }
 
 /* Bad input never crashes: invalid UTF-8, NULs, emoji, huge text (only the
@@ -347,6 +389,8 @@ int main(void) {
       cmocka_unit_test(redflag_heldout2_zh_recall_and_negatives),
       cmocka_unit_test(redflag_heldout3_en_recall_and_negatives),
       cmocka_unit_test(redflag_heldout3_zh_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout4_en_recall_and_negatives),
+      cmocka_unit_test(redflag_heldout4_zh_recall_and_negatives),
       cmocka_unit_test(redflag_context_variants_do_not_trigger),
       cmocka_unit_test(redflag_table_rows_cite_sources),
       cmocka_unit_test(redflag_hits_point_into_text),

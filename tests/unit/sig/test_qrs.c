@@ -405,6 +405,156 @@ static void qrs_bad_arguments(void **st) {
   mv_sig_qrs_free(q);
 }
 
+/* Two leads interleaved: lead 0 = a, lead 1 = b. */
+static int32_t *interleave(const int32_t *a, const int32_t *b, size_t n) {
+  int32_t *y = malloc(2 * n * sizeof(*y));
+  assert_non_null(y);
+  for (size_t i = 0; i < n; i++) {
+    y[2 * i] = a[i];
+    y[2 * i + 1] = b[i];
+  }
+  return y;
+}
+
+/* Two clean leads: the fused result is the primary lead's beats; one lead
+ * through mv_sig_qrs_detect_leads is mv_sig_qrs_detect. */
+static void qrs_two_leads_clean(void **st) {
+  (void)st;
+  struct synth s0 = {.fs = 360,
+                     .dur_s = 60,
+                     .hr_bpm = 75,
+                     .rr_jitter = 0.05,
+                     .noise_mv = 0.01,
+                     .seed = 21};
+  struct synth s1 = s0;
+  s1.amp = 0.5;
+  s1.noise_mv = 0.02;
+  size_t n, nr, nd0, nd1, ndf;
+  int64_t *r0, *r1, *d0 = NULL, *d1 = NULL, *df = NULL;
+  int32_t *a = synth_ecg(&s0, &n, &r0, &nr);
+  int32_t *b = synth_ecg(&s1, &n, &r1, &nr);
+  int32_t *y = interleave(a, b, n);
+  struct mv_sig_qrs_lead L[2] = {{0, GAIN, BASE}, {1, GAIN, BASE}};
+  assert_int_equal(mv_sig_qrs_detect(y, n, 2, s0.fs, GAIN, BASE, &d0, &nd0),
+                   MV_OK);
+  assert_int_equal(mv_sig_qrs_detect_leads(y, n, 2, s0.fs, L, 1, &d1, &nd1),
+                   MV_OK);
+  assert_int_equal(nd0, nd1);
+  assert_memory_equal(d0, d1, nd0 * sizeof(*d0));
+  assert_int_equal(mv_sig_qrs_detect_leads(y, n, 2, s0.fs, L, 2, &df, &ndf),
+                   MV_OK);
+  assert_int_equal(nd0, ndf);
+  assert_memory_equal(d0, df, nd0 * sizeof(*d0));
+  free(a);
+  free(b);
+  free(y);
+  free(r0);
+  free(r1);
+  free(d0);
+  free(d1);
+  free(df);
+}
+
+/* Lead 0 carries bursts of in-band noise larger than its QRS, lead 1 is
+ * clean: lead 0 alone makes many errors, the two-lead detector follows lead
+ * 1 through the bursts (what remains is at the burst edges, where the
+ * quality window straddles clean and noisy signal). */
+#define NOISE_K 3.0
+static void qrs_two_leads_noisy_primary(void **st) {
+  (void)st;
+  struct synth s0 = {.fs = 360,
+                     .dur_s = 240,
+                     .hr_bpm = 72,
+                     .rr_jitter = 0.05,
+                     .noise_mv = 0.01,
+                     .seed = 33};
+  struct synth s1 = s0;
+  s1.amp = 0.6;
+  size_t n, nr, nd0, ndf, tp, fn0, fp0, fn, fp;
+  int64_t *r, *r1, *d0 = NULL, *df = NULL;
+  int32_t *a = synth_ecg(&s0, &n, &r, &nr);
+  int32_t *b = synth_ecg(&s1, &n, &r1, &nr);
+  /* bursts 60-120 s and 160-200 s: 5-25 Hz noise (difference of two
+   * moving averages of white noise), about 1 mV */
+  rng_state = 99;
+  double m1 = 0, m2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    double t = (double)i / s0.fs, w = nrand();
+    m1 += 0.35 * (w - m1);
+    m2 += 0.06 * (m1 - m2);
+    if ((t >= 60 && t < 120) || (t >= 160 && t < 200))
+      a[i] += (int32_t)lround(NOISE_K * (m1 - m2) * GAIN);
+  }
+  int32_t *y = interleave(a, b, n);
+  struct mv_sig_qrs_lead L[2] = {{0, GAIN, BASE}, {1, GAIN, BASE}};
+  assert_int_equal(mv_sig_qrs_detect(y, n, 2, s0.fs, GAIN, BASE, &d0, &nd0),
+                   MV_OK);
+  assert_int_equal(mv_sig_qrs_detect_leads(y, n, 2, s0.fs, L, 2, &df, &ndf),
+                   MV_OK);
+  score(r, nr, d0, nd0, s0.fs, 0.3, &tp, &fn0, &fp0);
+  score(r, nr, df, ndf, s0.fs, 0.3, &tp, &fn, &fp);
+  print_message("noisy lead 0 alone: fn=%zu fp=%zu; two leads: fn=%zu fp=%zu "
+                "(of %zu beats)\n",
+                fn0, fp0, fn, fp, nr);
+  assert_true(fn0 + fp0 >= 50); /* the bursts really hurt lead 0 */
+  assert_true(fn + fp <= (fn0 + fp0) / 5);
+  assert_true(fn + fp <= nr / 10);
+  free(a);
+  free(b);
+  free(y);
+  free(r);
+  free(r1);
+  free(d0);
+  free(df);
+}
+
+static void qrs_two_leads_bad_arguments(void **st) {
+  (void)st;
+  int32_t x[8] = {0};
+  int64_t *d = (int64_t *)0x1;
+  size_t nd = 7;
+  struct mv_sig_qrs_lead L[3] = {{0, GAIN, 0}, {1, GAIN, 0}, {1, GAIN, 0}};
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 2, 360, L, 0, &d, &nd),
+                   MV_EINVAL);
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 2, 360, L, 3, &d, &nd),
+                   MV_EINVAL);
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 2, 360, NULL, 2, &d, &nd),
+                   MV_EINVAL);
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 1, 360, L, 2, &d, &nd),
+                   MV_EINVAL); /* offset 1 >= stride 1 */
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 0, 360, L, 2, &d, &nd),
+                   MV_EINVAL);
+  assert_int_equal(mv_sig_qrs_detect_leads(NULL, 4, 2, 360, L, 2, &d, &nd),
+                   MV_EINVAL);
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 2, 20, L, 2, &d, &nd),
+                   MV_ERANGE);
+  assert_ptr_equal(d, (int64_t *)0x1); /* untouched on error */
+  assert_int_equal(nd, 7);
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 4, 2, 360, L, 2, &d, &nd), MV_OK);
+  assert_int_equal(nd, 0);
+  assert_null(d);
+  /* a flat pair of leads gives no beats */
+  assert_int_equal(mv_sig_qrs_detect_leads(x, 0, 2, 360, L, 2, &d, &nd), MV_OK);
+  assert_int_equal(nd, 0);
+}
+
+static void qrs_ecg_lead_names(void **st) {
+  (void)st;
+  assert_true(mv_sig_qrs_is_ecg_lead("MLII", "mV"));
+  assert_true(mv_sig_qrs_is_ecg_lead("V1", "mV"));
+  assert_true(mv_sig_qrs_is_ecg_lead("v5", ""));
+  assert_true(mv_sig_qrs_is_ecg_lead("aVF", NULL));
+  assert_true(mv_sig_qrs_is_ecg_lead("II", "uV"));
+  assert_true(mv_sig_qrs_is_ecg_lead("ECG lead 2", "mV"));
+  assert_false(mv_sig_qrs_is_ecg_lead("ABP", "mmHg"));
+  assert_false(mv_sig_qrs_is_ecg_lead("MLII", "mmHg"));
+  assert_false(mv_sig_qrs_is_ecg_lead("RESP", "mV"));
+  assert_false(mv_sig_qrs_is_ecg_lead("V10", "mV"));
+  assert_false(mv_sig_qrs_is_ecg_lead("IV", "mV"));
+  assert_false(mv_sig_qrs_is_ecg_lead("", "mV"));
+  assert_false(mv_sig_qrs_is_ecg_lead(NULL, NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(qrs_clean_normal_rate),
@@ -417,6 +567,10 @@ int main(void) {
       cmocka_unit_test(qrs_small_cap_keeps_beats),
       cmocka_unit_test(qrs_interleaved_stride),
       cmocka_unit_test(qrs_bad_arguments),
+      cmocka_unit_test(qrs_two_leads_clean),
+      cmocka_unit_test(qrs_two_leads_noisy_primary),
+      cmocka_unit_test(qrs_two_leads_bad_arguments),
+      cmocka_unit_test(qrs_ecg_lead_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

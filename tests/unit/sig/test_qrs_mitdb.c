@@ -2,13 +2,15 @@
 /*
  * QRS detector accuracy on the shared MIT-BIH records 100-124 and the noise
  * stress records (MV_SHARED_DATA, default ../shared/data: mitdb/, nstdb/).
- * Signal 0 of each record, offline detection, EC57 comparison (150 ms, from
- * 5 min), pooled over all 23 records: the issue's targets Se >= 99.85 % and
- * +P >= 99.85 %, one parameter set for every record. nstdb (118e24/e12/e00)
- * pooled is printed and checked against the issue's target Se >= 99 % and
- * +P >= 90 % only when MV_QRS_NSTDB_STRICT is set (not reached yet, see
- * docs/QRS.md). Streaming on 105 and 108 keeps the 300 ms delay bound.
- * Skipped with a message when the data is absent.
+ * Offline detection, EC57 comparison (150 ms, from 5 min), one parameter
+ * set for every record. The default mode (both ECG leads,
+ * mv_sig_qrs_detect_leads, as `medverse ecg detect` runs it) must meet the
+ * issue's targets: mitdb 100-124 pooled Se >= 99.85 % and +P >= 99.85 %,
+ * nstdb 118e24/e12/e00 pooled Se >= 99 % and +P >= 90 %. Signal 0 alone
+ * (`--signal 0`) must also meet the mitdb target; on nstdb it is held to a
+ * regression floor (it does not reach the noise target, docs/QRS.md).
+ * Streaming on 105 and 108 keeps the 300 ms delay bound. Skipped with a
+ * message when the data is absent.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +33,8 @@ static const char *data_dir(char *buf, size_t cap, const char *sub) {
   return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
 }
 
-static int score_record(const char *dir, const char *name,
+/* two: the default two-lead mode; else signal 0 alone */
+static int score_record(const char *dir, const char *name, int two,
                         struct mv_sig_ec57_result *res) {
   char path[1024];
   struct mv_diag dg;
@@ -48,9 +51,27 @@ static int score_record(const char *dir, const char *name,
   rc = mv_sig_ann_read(path, &ref, &nref, &dg);
   if (rc)
     goto out;
-  rc =
-      mv_sig_qrs_detect(r->samples, (size_t)r->n_samples, (size_t)r->n_sig,
-                        r->fs, r->sig[0].gain, r->sig[0].baseline, &beats, &nb);
+  struct mv_sig_qrs_lead leads[MV_SIG_QRS_LEADS_MAX];
+  size_t nl = 0;
+  for (int k = 0; two && k < r->n_sig && nl < MV_SIG_QRS_LEADS_MAX; k++)
+    if (mv_sig_qrs_is_ecg_lead(r->sig[k].desc, r->sig[k].units)) {
+      leads[nl].offset = (size_t)k;
+      leads[nl].gain_adu_per_mv = r->sig[k].gain;
+      leads[nl].baseline_adu = r->sig[k].baseline;
+      nl++;
+    }
+  if (two && nl < 2) {
+    rc = MV_EINVAL; /* the shared records all have two ECG leads */
+    goto out;
+  }
+  if (two)
+    rc = mv_sig_qrs_detect_leads(r->samples, (size_t)r->n_samples,
+                                 (size_t)r->n_sig, r->fs, leads, nl, &beats,
+                                 &nb);
+  else
+    rc = mv_sig_qrs_detect(r->samples, (size_t)r->n_samples, (size_t)r->n_sig,
+                           r->fs, r->sig[0].gain, r->sig[0].baseline, &beats,
+                           &nb);
   if (rc)
     goto out;
   test = calloc(nb ? nb : 1, sizeof(*test));
@@ -85,22 +106,32 @@ static void qrs_mitdb_pooled_targets(void **st) {
     printf("SKIP: shared MIT-BIH data absent (MV_SHARED_DATA/mitdb)\n");
     skip();
   }
-  struct mv_sig_ec57_result g = {0};
+  struct mv_sig_ec57_result g = {0}, g1 = {0};
   for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
-    struct mv_sig_ec57_result r = {0};
-    int rc = score_record(dir, recs[i], &r);
+    struct mv_sig_ec57_result r = {0}, r1 = {0};
+    int rc = score_record(dir, recs[i], 1, &r);
+    if (!rc)
+      rc = score_record(dir, recs[i], 0, &r1);
     if (rc)
       print_error("record %s: %s\n", recs[i], mv_strerror(rc));
     assert_int_equal(rc, MV_OK);
     mv_sig_ec57_add(&g, &r);
+    mv_sig_ec57_add(&g1, &r1);
   }
-  print_message(
-      "mitdb pooled: TP=%lld FN=%lld FP=%lld Se=%.3f%% +P=%.3f%% DER=%.3f%%\n",
-      (long long)g.tp, (long long)g.fn, (long long)g.fp, g.se_pct, g.ppv_pct,
-      g.der_pct);
+  print_message("mitdb pooled, two leads: TP=%lld FN=%lld FP=%lld Se=%.3f%% "
+                "+P=%.3f%% DER=%.3f%%\n",
+                (long long)g.tp, (long long)g.fn, (long long)g.fp, g.se_pct,
+                g.ppv_pct, g.der_pct);
+  print_message("mitdb pooled, signal 0: TP=%lld FN=%lld FP=%lld Se=%.3f%% "
+                "+P=%.3f%% DER=%.3f%%\n",
+                (long long)g1.tp, (long long)g1.fn, (long long)g1.fp, g1.se_pct,
+                g1.ppv_pct, g1.der_pct);
   assert_true(g.tp > 30000); /* the comparison really ran on all records */
   assert_true(g.se_pct >= 99.85);
   assert_true(g.ppv_pct >= 99.85);
+  assert_true(g1.tp > 30000);
+  assert_true(g1.se_pct >= 99.85);
+  assert_true(g1.ppv_pct >= 99.85);
 }
 
 static void qrs_nstdb_pooled(void **st) {
@@ -112,22 +143,26 @@ static void qrs_nstdb_pooled(void **st) {
     printf("SKIP: shared noise stress data absent (MV_SHARED_DATA/nstdb)\n");
     skip();
   }
-  struct mv_sig_ec57_result g = {0};
+  struct mv_sig_ec57_result g = {0}, g1 = {0};
   for (size_t i = 0; i < 3; i++) {
-    struct mv_sig_ec57_result r = {0};
-    assert_int_equal(score_record(dir, recs[i], &r), MV_OK);
-    print_message("nstdb %s: Se=%.2f%% +P=%.2f%%\n", recs[i], r.se_pct,
-                  r.ppv_pct);
+    struct mv_sig_ec57_result r = {0}, r1 = {0};
+    assert_int_equal(score_record(dir, recs[i], 1, &r), MV_OK);
+    assert_int_equal(score_record(dir, recs[i], 0, &r1), MV_OK);
+    print_message("nstdb %s: two leads Se=%.2f%% +P=%.2f%%; signal 0 Se=%.2f%% "
+                  "+P=%.2f%%\n",
+                  recs[i], r.se_pct, r.ppv_pct, r1.se_pct, r1.ppv_pct);
     mv_sig_ec57_add(&g, &r);
+    mv_sig_ec57_add(&g1, &r1);
   }
-  print_message("nstdb pooled: Se=%.3f%% +P=%.3f%%\n", g.se_pct, g.ppv_pct);
-  /* Regression floors just under the measured 96.7 % / 89.8 % (docs/QRS.md) */
-  assert_true(g.se_pct >= 96.0);
-  assert_true(g.ppv_pct >= 88.0);
-  if (getenv("MV_QRS_NSTDB_STRICT")) {
-    assert_true(g.se_pct >= 99.0);
-    assert_true(g.ppv_pct >= 90.0);
-  }
+  print_message("nstdb pooled: two leads Se=%.3f%% +P=%.3f%%; signal 0 "
+                "Se=%.3f%% +P=%.3f%%\n",
+                g.se_pct, g.ppv_pct, g1.se_pct, g1.ppv_pct);
+  assert_true(g.tp > 5000);
+  assert_true(g.se_pct >= 99.0); /* the target, default mode */
+  assert_true(g.ppv_pct >= 90.0);
+  /* signal 0 alone: regression floors under the measured 96.7 % / 89.8 % */
+  assert_true(g1.se_pct >= 96.0);
+  assert_true(g1.ppv_pct >= 88.0);
 }
 
 /* Streaming, one sample per push, on the noisiest records: every beat is
