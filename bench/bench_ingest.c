@@ -20,10 +20,14 @@
  *
  * Usage: bench_ingest [--mode vitals|series|mllp|all] [--batch N]
  *        [--samples N] [--seconds S] [--threads T] [--patients P]
- *        [--window W] [--keep] [DIR]
+ *        [--window W] [--fixed-times] [--keep] [DIR]
+ * Each Observation's effectiveDateTime is the time it is sent, as from a
+ * monitor (--fixed-times: the templates' dates, which repeat, so the
+ * date-ordered indexes take inserts all over their ranges).
  * DIR (default: a temp dir under the current directory) is removed
  * afterwards unless --keep. Run on a real disk: tmpfs has no fsync cost.
  */
+#include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,7 +50,8 @@ struct bench {
   struct mv_store *s;
   const char *mode;
   unsigned batch, samples, patients, seconds;
-  unsigned window; /* batches in flight per producer */
+  unsigned window;  /* batches in flight per producer */
+  bool fixed_times; /* --fixed-times: the templates' dates, not now */
   int64_t deadline_us;
   /* per batch template: items (JSON without ids, reused: each create gets a
    * fresh id) */
@@ -77,6 +82,60 @@ static int64_t cpu_us(void) {
   getrusage(RUSAGE_SELF, &ru);
   return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
          ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+/* CPU time (user + system, clock ticks) of each thread of the process, to
+ * find the busiest one: the store's writer thread, which bounds the rate. */
+#define TASKS_MAX 64
+struct tasks {
+  unsigned n;
+  long tid[TASKS_MAX];
+  unsigned long long ticks[TASKS_MAX];
+};
+
+static void tasks_read(struct tasks *t) {
+  t->n = 0;
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  if (!d)
+    return;
+  while ((e = readdir(d)) != NULL && t->n < TASKS_MAX) {
+    char path[64], line[512];
+    long tid = atol(e->d_name);
+    if (tid <= 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    char *end = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    unsigned long long ut, st;
+    /* after "comm)": state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime */
+    if (end && sscanf(end + 1,
+                      " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                      &ut, &st) == 2) {
+      t->tid[t->n] = tid;
+      t->ticks[t->n++] = ut + st;
+    }
+  }
+  closedir(d);
+}
+
+/* CPU µs of the thread that used the most between a and b. */
+static double tasks_busiest_us(const struct tasks *a, const struct tasks *b) {
+  unsigned long long best = 0;
+  for (unsigned i = 0; i < b->n; i++) {
+    unsigned long long before = 0;
+    for (unsigned j = 0; j < a->n; j++)
+      if (a->tid[j] == b->tid[i])
+        before = a->ticks[j];
+    if (b->ticks[i] - before > best)
+      best = b->ticks[i] - before;
+  }
+  long hz = sysconf(_SC_CLK_TCK);
+  return hz > 0 ? (double)best * 1e6 / (double)hz : 0;
 }
 
 /* Bytes the process passed to write calls so far (/proc/self/io wchar);
@@ -181,14 +240,44 @@ static char *series_json(const char *pid, unsigned i, unsigned samples) {
   return s;
 }
 
+/* Overwrite the effectiveDateTime of a copy of a template with the time
+ * now (ms), as a monitor reports its measurements: the store's date-ordered
+ * indexes then see increasing dates per patient and code, as in use. */
+#define EFFECTIVE_KEY "\"effectiveDateTime\":\""
+static void stamp_now(char *json) {
+  char *at = strstr(json, EFFECTIVE_KEY);
+  struct timespec ts;
+  struct tm tm;
+  char buf[32];
+  if (!at)
+    return;
+  at += strlen(EFFECTIVE_KEY);
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                   tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+  /* same width as the template's "2026-11-25T05:MM:SS.mmmZ" */
+  if (n == 24 && strlen(at) > 24 && at[23] == 'Z')
+    memcpy(at, buf, 24);
+}
+
 static void *produce(void *arg) {
   struct producer *p = arg;
   struct bench *b = p->b;
   struct mv_api_item *items = calloc(b->batch, sizeof(*items));
+  char **copies = calloc(b->batch, sizeof(*copies));
   char stream[64];
   int64_t seq = 0;
+  size_t maxlen = 0;
+  for (size_t i = 0; i < b->n_json; i++)
+    if (strlen(b->json[i]) > maxlen)
+      maxlen = strlen(b->json[i]);
+  for (unsigned i = 0; copies && i < b->batch; i++)
+    if (!(copies[i] = malloc(maxlen + 1)))
+      goto out;
   snprintf(stream, sizeof(stream), "bench:%s:%u", b->mode, p->k);
-  while (items && mono_us() < b->deadline_us) {
+  while (items && copies && mono_us() < b->deadline_us) {
     pthread_mutex_lock(&p->mu);
     while (p->inflight >= b->window)
       pthread_cond_wait(&p->cv, &p->mu);
@@ -198,6 +287,12 @@ static void *produce(void *arg) {
     size_t pat = (size_t)(seq % b->patients);
     for (unsigned i = 0; i < b->batch; i++) {
       const char *j = b->json[(pat * b->batch + i) % b->n_json];
+      if (!b->fixed_times) {
+        /* the store copies the items before mv_api_ingest_batch returns */
+        memcpy(copies[i], j, strlen(j) + 1);
+        stamp_now(copies[i]);
+        j = copies[i];
+      }
       items[i] = (struct mv_api_item){j, strlen(j)};
     }
     struct mv_api_cursor cur = {stream, ++seq};
@@ -221,6 +316,10 @@ static void *produce(void *arg) {
   while (p->inflight > 0)
     pthread_cond_wait(&p->cv, &p->mu);
   pthread_mutex_unlock(&p->mu);
+out:
+  for (unsigned i = 0; copies && i < b->batch; i++)
+    free(copies[i]);
+  free(copies);
   free(items);
   return NULL;
 }
@@ -250,6 +349,10 @@ static int run(struct bench *b, unsigned threads) {
   atomic_store(&b->commit_us, 0);
   int64_t t0 = mono_us(), c0 = cpu_us();
   uint64_t w0 = written_bytes();
+  struct tasks *ta = malloc(2 * sizeof(*ta));
+  if (!ta)
+    return 1;
+  tasks_read(&ta[0]);
   b->deadline_us = t0 + (int64_t)b->seconds * 1000000;
   for (unsigned i = 0; i < threads; i++) {
     pr[i] = (struct producer){.b = b, .k = i};
@@ -265,14 +368,17 @@ static int run(struct bench *b, unsigned threads) {
   double secs = (double)(mono_us() - t0) / 1e6;
   double cpu = (double)(cpu_us() - c0);
   double wr = (double)(written_bytes() - w0);
+  tasks_read(&ta[1]);
+  double busiest = tasks_busiest_us(&ta[0], &ta[1]);
+  free(ta);
   uint64_t obs = atomic_load(&b->acked_obs);
   uint64_t batches = atomic_load(&b->acked_batches);
   uint64_t commits = atomic_load(&b->commits);
   printf("%-7s batch %4u%s threads %u window %u: %9.0f Observations/s %10.0f "
          "values/s "
          "%8.0f batches/s, %llu failed, %.0f batches per group commit, "
-         "commit %.2f ms, CPU %.1f us and %.1f kB written per "
-         "Observation\n",
+         "commit %.2f ms, CPU %.1f us (busiest thread %.1f us) and %.1f "
+         "kB written per Observation\n",
          b->mode, b->batch, strcmp(b->mode, "series") == 0 ? " (series)" : "",
          threads, b->window, (double)obs / secs,
          (double)obs * b->values_per_obs / secs, (double)batches / secs,
@@ -280,7 +386,8 @@ static int run(struct bench *b, unsigned threads) {
          commits ? (double)batches / (double)commits : 0,
          commits ? (double)atomic_load(&b->commit_us) / (double)commits / 1e3
                  : 0,
-         obs ? cpu / (double)obs : 0, obs ? wr / (double)obs / 1e3 : 0);
+         obs ? cpu / (double)obs : 0, obs ? busiest / (double)obs : 0,
+         obs ? wr / (double)obs / 1e3 : 0);
   fflush(stdout);
   for (size_t i = 0; i < b->n_json; i++)
     free(b->json[i]);
@@ -319,6 +426,8 @@ int main(int argc, char **argv) {
       b.seconds = (unsigned)atoi(argv[++i]);
     else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
       threads = (unsigned)atoi(argv[++i]);
+    else if (strcmp(argv[i], "--fixed-times") == 0)
+      b.fixed_times = true;
     else if (strcmp(argv[i], "--keep") == 0)
       keep = true;
     else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc)
@@ -330,7 +439,8 @@ int main(int argc, char **argv) {
     else {
       fprintf(stderr, "usage: bench_ingest [--mode vitals|series|mllp|all] "
                       "[--batch N] [--samples N] [--seconds S] [--threads T] "
-                      "[--patients P] [--window W] [--keep] [DIR]\n");
+                      "[--patients P] [--window W] [--fixed-times] [--keep] "
+                      "[DIR]\n");
       return 2;
     }
   }

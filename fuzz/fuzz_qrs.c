@@ -3,7 +3,8 @@
  * libFuzzer target for the QRS detector (mv_sig_qrs.h). Input: byte 0 picks
  * the sampling frequency (100..1000 Hz), byte 1 the push size, the rest are
  * little-endian int16 samples (0x8000 becomes the invalid-sample marker).
- * Checks: offline and streaming beats are strictly ascending and inside the
+ * Checks: offline (one lead, and the same samples as two interleaved
+ * leads) and streaming beats are strictly ascending and inside the
  * signal; every streaming beat is reported within MV_SIG_QRS_DELAY_MAX_S of
  * its sample; nothing crashes or reads out of bounds (ASan).
  */
@@ -36,6 +37,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   for (size_t i = 0; i < nb; i++)
     if (b[i] < 0 || b[i] >= (int64_t)n || (i && b[i] <= b[i - 1]))
+      abort();
+  free(b);
+
+  /* The same samples read as two interleaved leads (stride 2). */
+  struct mv_sig_qrs_lead leads[2] = {{0, 200.0, 0}, {1, 150.0, 10}};
+  size_t frames = n / 2;
+  b = NULL;
+  nb = 0;
+  if (mv_sig_qrs_detect_leads(x, frames, 2, fs, leads, 2, &b, &nb) != MV_OK)
+    abort();
+  for (size_t i = 0; i < nb; i++)
+    if (b[i] < 0 || b[i] >= (int64_t)frames || (i && b[i] <= b[i - 1]))
       abort();
   free(b);
 

@@ -11,7 +11,9 @@
 #define MV_STORE_SQLITE_INT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -261,6 +263,20 @@ int mv__sq_search(struct mv_store_backend *be, const struct mv_store_query *q,
 int mv__sq_history_type(struct mv_store_backend *be, const char *type,
                         int64_t since_us, unsigned limit, unsigned offset,
                         mv_store_search_fn fn, void *ctx, int64_t *out_total);
+
+/* Reference parameters whose Patient-valued tokens always have a `patient`
+ * twin (src/fhir/index.c): the writer does not store the twin, and a
+ * `patient` condition also matches these rows (sqlite_write.c,
+ * sqlite_search.c). Not `actor` or `participant`: Consent provision actors
+ * and CareTeam participants are no patient terms. */
+#define MV__SQ_TWIN_PARAMS "subject", "entity", "agent"
+static inline bool mv__sq_twin_param(const char *param) {
+  static const char *const twins[] = {MV__SQ_TWIN_PARAMS};
+  for (size_t i = 0; i < sizeof(twins) / sizeof(twins[0]); i++)
+    if (strcmp(param, twins[i]) == 0)
+      return true;
+  return false;
+}
 
 /* The strings-table parameter under which the whole-word hash of `param`
  * is kept: "<param>=" (parameter names hold no '='). */

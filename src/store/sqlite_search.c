@@ -244,10 +244,28 @@ static bool date_on_token(const struct mv_store_date_cond *d) {
   return d->prefix == MV_STORE_GE || d->prefix == MV_STORE_GT;
 }
 
+/* A `patient` condition: also matched by the rows of MV__SQ_TWIN_PARAMS
+ * with a Patient value, since the writer does not store a `patient` token
+ * that repeats one of them (sqlite_write.c). Never the driving condition
+ * (the rows it matches are not one range of tokens_lookup). */
+static bool patient_cond(const struct mv_store_token_cond *t) {
+  return strcmp(t->param, "patient") == 0;
+}
+
+/* Are all of a condition's values "Patient/<id>" with no system? (Only
+ * those can have a `subject` twin.) */
+static bool patient_values(const struct mv_store_token_cond *t) {
+  for (size_t i = 0; i < t->n_values; i++)
+    if ((t->values[i].system && t->values[i].system[0]) ||
+        !t->values[i].value || strncmp(t->values[i].value, "Patient/", 8) != 0)
+      return false;
+  return true;
+}
+
 /* Is one token condition a single system|code, usable as the leading
  * columns of tokens_lookup? */
 static bool exact_token(const struct mv_store_token_cond *t) {
-  return t->n_values == 1 && t->values[0].system;
+  return t->n_values == 1 && t->values[0].system && !patient_cond(t);
 }
 
 /* no_resolve: a code without a system has too many systems to OR. The
@@ -261,7 +279,8 @@ static void choose_plan(const struct mv_store_query *q, bool no_resolve,
   for (size_t i = 0; i < q->n_tokens; i++) {
     if (exact == q->n_tokens && exact_token(&q->tokens[i]))
       exact = i;
-    if (single == q->n_tokens && q->tokens[i].n_values == 1)
+    if (single == q->n_tokens && q->tokens[i].n_values == 1 &&
+        !patient_cond(&q->tokens[i]))
       single = i;
   }
   memset(p, 0, sizeof(*p));
@@ -422,8 +441,19 @@ static void qb_from_where(struct qb *b, const struct mv_store_query *q,
       qb_sql(b, " AND EXISTS (SELECT 1 FROM tokens t WHERE t.type = c.type"
                 " AND t.id = c.id");
     }
-    qb_sql(b, " AND t.param = ");
-    qb_text(b, t->param);
+    if (patient_cond(t) && patient_values(t)) {
+      static const char *const twins[] = {MV__SQ_TWIN_PARAMS};
+      qb_sql(b, " AND t.param IN (");
+      qb_text(b, t->param);
+      for (size_t k = 0; k < sizeof(twins) / sizeof(twins[0]); k++) {
+        qb_sql(b, ", ");
+        qb_text(b, twins[k]);
+      }
+      qb_sql(b, ")");
+    } else {
+      qb_sql(b, " AND t.param = ");
+      qb_text(b, t->param);
+    }
     qb_sql(b, " AND ");
     qb_token_values(b, t);
     qb_sql(b, ")");

@@ -132,6 +132,34 @@ static int insert_string(struct mv_store_backend *be,
   return mv__sq_step_done(st);
 }
 
+static bool no_system(const struct mv_store_term *t) {
+  return !t->system || !t->system[0];
+}
+
+/*
+ * A `patient` token that repeats a reference token of the same write (the
+ * same "Patient/<id>", no system) under one of TWIN_PARAMS is not stored:
+ * src/fhir/index.c emits a `patient` token for every Patient reference of
+ * those elements (Observation-like `subject`, AuditEvent `entity` and
+ * `agent`), and a search on `patient` also matches rows of TWIN_PARAMS
+ * with a Patient value (sqlite_search.c), so the answers are the same. Each
+ * token row costs two b-tree inserts, one in a patient-ordered place;
+ * device ingestion writes several per message (docs/OPERATIONS.md).
+ */
+static bool subject_twin(const struct mv_store_write *w,
+                         const struct mv_store_term *t) {
+  if (strcmp(t->param, "patient") != 0 || !no_system(t) ||
+      strncmp(t->value, "Patient/", 8) != 0)
+    return false;
+  for (size_t i = 0; i < w->n_terms; i++) {
+    const struct mv_store_term *u = &w->terms[i];
+    if (u->kind == MV_STORE_TERM_TOKEN && no_system(u) &&
+        mv__sq_twin_param(u->param) && strcmp(u->value, t->value) == 0)
+      return true;
+  }
+  return false;
+}
+
 static int insert_terms(struct mv_store_backend *be,
                         const struct mv_store_write *w, const char *pid_col) {
   int rc = SQLITE_OK;
@@ -141,6 +169,8 @@ static int insert_terms(struct mv_store_backend *be,
       rc = insert_string(be, w, t);
       continue;
     }
+    if (subject_twin(w, t))
+      continue;
     sqlite3_stmt *st = be->wst[W_TOK_INS];
     mv__sq_bind_text(st, 1, w->type);
     mv__sq_bind_text(st, 2, w->id);

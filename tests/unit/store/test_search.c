@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "mv_store.h"
 #include "store_fx.h"
 #include "store_int.h"
@@ -973,6 +975,144 @@ static void history_type_newest_first_with_deletes(void **state) {
                    MV_EINVAL);
 }
 
+/* ---- `patient` tokens that repeat the `subject` ---------------------------
+ */
+
+/* A resource with a code, a reference token ref under ref_param (NULL:
+ * none) and a patient token (NULL: none). */
+static void put_refs(struct mv_store *s, const char *type, const char *id,
+                     const char *pid, const char *ref_param, const char *ref,
+                     const char *patient) {
+  char body[128];
+  snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
+  struct mv_store_term terms[3];
+  size_t n = 0;
+  terms[n++] =
+      (struct mv_store_term){MV_STORE_TERM_TOKEN, "code", LOINC, "8867-4"};
+  if (ref_param)
+    terms[n++] =
+        (struct mv_store_term){MV_STORE_TERM_TOKEN, ref_param, "", ref};
+  if (patient)
+    terms[n++] =
+        (struct mv_store_term){MV_STORE_TERM_TOKEN, "patient", "", patient};
+  struct mv_store_write w = {.op = MV_STORE_UPDATE,
+                             .type = type,
+                             .id = id,
+                             .body = body,
+                             .body_len = strlen(body),
+                             .patient_id = pid,
+                             .date_us = T0,
+                             .status = "final",
+                             .terms = terms,
+                             .n_terms = n};
+  assert_int_equal(mv_store_write_sync(s, &w, NULL), MV_OK);
+}
+
+static int64_t token_rows(const struct fx *f, const char *param) {
+  char p[160], sql[128];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  snprintf(p, sizeof(p), "%s/medverse.db", f->dir);
+  snprintf(sql, sizeof(sql), "SELECT count(*) FROM tokens WHERE param = '%s'",
+           param);
+  assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL),
+                   SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static const char *by_token(struct mv_store *s, const char *type,
+                            const char *const *pids, size_t n_pids,
+                            const char *param,
+                            const struct mv_store_token_value *v, size_t nv,
+                            struct hits *h) {
+  struct mv_store_token_cond tc = {param, v, nv};
+  struct mv_store_query q = {.type = type,
+                             .patient_ids = pids,
+                             .n_patient_ids = n_pids,
+                             .tokens = &tc,
+                             .n_tokens = 1};
+  return run(s, &q, h, NULL);
+}
+
+static void search_patient_token_twin_of_subject(void **state) {
+  struct fx *f = *state;
+  struct hits h;
+  open_store(f);
+  put_refs(f->s, "Observation", "o1", "p1", "subject", "Patient/p1",
+           "Patient/p1");
+  put_refs(f->s, "Observation", "o2", NULL, "subject", "Group/g1", NULL);
+  put_refs(f->s, "Observation", "o3", "p3", "subject", "Patient/p3",
+           "Patient/p3");
+  /* a patient token that differs from the subject is stored */
+  put_refs(f->s, "Observation", "o4", "p4", "subject", "Patient/p1",
+           "Patient/p4");
+  /* no twin: the patient token is stored */
+  put_refs(f->s, "AuditEvent", "e1", "p1", NULL, NULL, "Patient/p1");
+  put_refs(f->s, "AuditEvent", "e2", "p2", NULL, NULL, "Patient/p2");
+  /* an entity twin is not */
+  put_refs(f->s, "AuditEvent", "e3", "p1", "entity", "Patient/p1",
+           "Patient/p1");
+  /* a CareTeam participant is no patient term: never a twin */
+  put_refs(f->s, "CareTeam", "t1", NULL, "participant", "Patient/p1", NULL);
+  put_refs(f->s, "CareTeam", "t2", "p1", "participant", "Patient/p1",
+           "Patient/p1");
+  assert_int_equal(mv_store_flush(f->s), MV_OK);
+  /* o1, o3 and e3 keep only their reference row */
+  assert_int_equal(token_rows(f, "patient"), 4);
+  assert_int_equal(token_rows(f, "subject"), 4);
+  assert_int_equal(token_rows(f, "entity"), 1);
+
+  struct mv_store_token_value p1 = {NULL, "Patient/p1"};
+  struct mv_store_token_value p1_nosys = {"", "Patient/p1"};
+  struct mv_store_token_value p4 = {NULL, "Patient/p4"};
+  struct mv_store_token_value g1 = {NULL, "Group/g1"};
+  struct mv_store_token_value two[] = {{NULL, "Patient/p1"},
+                                       {NULL, "Patient/p3"}};
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", &p1, 1, &h), "o1,o4");
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", &p1_nosys, 1, &h),
+      "o1,o4");
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", &p4, 1, &h), "o4");
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", two, 2, &h),
+      "o1,o3,o4");
+  /* not a Patient: a subject row never answers a patient condition */
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", &g1, 1, &h), "");
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "subject", &g1, 1, &h), "o2");
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "subject", &p1, 1, &h), "o1,o4");
+  /* with a patient restriction (the compartment), as `patient=A&patient=B`
+   * arrives from the API */
+  const char *only_p1[] = {"p1"}, *only_p3[] = {"p3"};
+  assert_string_equal(
+      by_token(f->s, "Observation", only_p1, 1, "patient", &p1, 1, &h), "o1");
+  assert_string_equal(
+      by_token(f->s, "Observation", only_p3, 1, "patient", &p1, 1, &h), "");
+  assert_string_equal(
+      by_token(f->s, "AuditEvent", NULL, 0, "patient", &p1, 1, &h), "e1,e3");
+  assert_string_equal(
+      by_token(f->s, "AuditEvent", NULL, 0, "entity", &p1, 1, &h), "e3");
+  assert_string_equal(
+      by_token(f->s, "CareTeam", NULL, 0, "patient", &p1, 1, &h), "t2");
+  /* and the rows go with the resource */
+  struct mv_store_write del = {
+      .op = MV_STORE_DELETE, .type = "Observation", .id = "o1"};
+  assert_int_equal(mv_store_write_sync(f->s, &del, NULL), MV_OK);
+  assert_string_equal(
+      by_token(f->s, "Observation", NULL, 0, "patient", &p1, 1, &h), "o4");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void) {
@@ -989,6 +1129,7 @@ int main(void) {
       T(search_rejects_bad_queries),
       T(search_every_path_agrees_with_a_model),
       T(history_type_newest_first_with_deletes),
+      T(search_patient_token_twin_of_subject),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
