@@ -158,6 +158,7 @@ static int run_record(const char *dir, const char *name, int runs,
 
   struct mv_sig_ec57_opts opt;
   mv_sig_ec57_opts_default(&opt, r->fs);
+  opt.end_sample = r->n_samples; /* bxb: score to the end of the record */
   ta = to_ann(beats, nb);
   sa = to_ann(sb, ns);
   oa = to_ann(ob, no);
