@@ -133,6 +133,13 @@ void api_token_job(struct api_req *q);
 /* Authenticate the bearer token (and that the account is still enabled).
  * On failure answers 401 itself and returns non-zero. */
 int api_authenticate(struct api_req *q);
+/* The same checks for a WebSocket upgrade (loop thread): the bearer token
+ * from the Authorization header or the access_token query, verified, and
+ * the account still enabled (one indexed store read). Returns 0 and fills
+ * out, or the HTTP status to refuse with (401) and a static message. */
+struct mv_ws_upgrade;
+int api_ws_authenticate(struct mv_api *api, struct mv_ws_upgrade *u,
+                        struct mv_auth_principal *out, const char **out_msg);
 
 /* access.c: one decision per access, facts gathered from the store. */
 int api_access(struct api_req *q, enum mv_auth_action action, const char *type,

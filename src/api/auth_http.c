@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -228,6 +229,37 @@ int api_authenticate(struct api_req *q) {
   default:
     q->agent_ref = NULL;
     break;
+  }
+  return 0;
+}
+
+int api_ws_authenticate(struct mv_api *api, struct mv_ws_upgrade *u,
+                        struct mv_auth_principal *out, const char **out_msg) {
+  const char *h = mv_ws_upgrade_header(u, "authorization");
+  const char *tok = NULL;
+  struct mv_store_user user;
+
+  if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+    tok = h + 7;
+    while (*tok == ' ')
+      tok++;
+  } else {
+    tok = mv_ws_upgrade_query(u, "access_token");
+  }
+  if (!tok || !*tok) {
+    *out_msg = "a bearer token is required";
+    return 401;
+  }
+  if (mv_auth_token_verify(api->token_key, tok, strlen(tok),
+                           mv_clock_now_us(api->clock), out) != MV_OK) {
+    *out_msg = "the token is invalid or expired";
+    return 401;
+  }
+  /* As api_authenticate: a disabled account loses access at once. */
+  if (mv_store_user_get(api->store, out->sub, &user) != MV_OK ||
+      user.disabled) {
+    *out_msg = "the account is disabled";
+    return 401;
   }
   return 0;
 }

@@ -50,34 +50,12 @@ static int on_open(void *ctx, struct mv_ws_upgrade *u, void **out_user,
                    const char **out_msg) {
   struct api_device *dev = ctx;
   struct mv_api *api = dev->api;
-  const char *h = mv_ws_upgrade_header(u, "authorization");
-  const char *tok = NULL;
   struct mv_auth_principal who;
-  struct mv_store_user user;
   struct dev_sess *s;
+  int status = api_ws_authenticate(api, u, &who, out_msg);
 
-  if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-    tok = h + 7;
-    while (*tok == ' ')
-      tok++;
-  } else {
-    tok = mv_ws_upgrade_query(u, "access_token");
-  }
-  if (!tok || !*tok) {
-    *out_msg = "a bearer token is required";
-    return 401;
-  }
-  if (mv_auth_token_verify(api->token_key, tok, strlen(tok),
-                           mv_clock_now_us(api->clock), &who) != MV_OK) {
-    *out_msg = "the token is invalid or expired";
-    return 401;
-  }
-  /* As api_authenticate: a disabled account loses access at once. One
-   * indexed read on the loop thread, once per connection. */
-  if (mv_store_user_get(api->store, who.sub, &user) != MV_OK || user.disabled) {
-    *out_msg = "the account is disabled";
-    return 401;
-  }
+  if (status)
+    return status;
   if (who.role != MV_AUTH_ROLE_DEVICE && who.role != MV_AUTH_ROLE_CLINICIAN &&
       who.role != MV_AUTH_ROLE_ADMIN) {
     *out_msg = "this role cannot send device data";
