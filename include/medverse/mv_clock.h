@@ -41,4 +41,12 @@ MV_API void mv_clock_fake_advance(struct mv_clock_fake *f, int64_t d_us);
 MV_API const char *mv_time_format_rfc3339(int64_t t_us, char *buf,
                                           size_t buf_len);
 
+/* Proleptic Gregorian calendar arithmetic without time-zone state (H.
+ * Hinnant, "chrono-Compatible Low-Level Date Algorithms"): days since
+ * 1970-01-01 of y-m-d (m 1..12, d 1..31; any year), its inverse, and the
+ * length of a month (0 when m is out of 1..12). */
+MV_API int64_t mv_time_days_from_civil(int64_t y, int m, int d);
+MV_API void mv_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+MV_API int mv_time_days_in_month(int64_t y, int m);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mv_clock.h"
 #include "hl7_int.h"
 #include "mv_limits.h"
 
@@ -316,23 +317,6 @@ static bool digits(const char *s, size_t n, int *out) {
   return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 int mv_hl7_ts_parse(const char *s, size_t n, int64_t *out_us) {
   int y, mo, d, h, mi, sec = 0, oh, om;
   int64_t frac_us = 0;
@@ -361,11 +345,13 @@ int mv_hl7_ts_parse(const char *s, size_t n, int64_t *out_us) {
   if (n - i != 5 || (s[i] != '+' && s[i] != '-') ||
       !digits(s + i + 1, 2, &oh) || !digits(s + i + 3, 2, &om))
     return MV_EPARSE;
-  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-      h > 23 || mi > 59 || sec > 59 || oh > 14 || om > 59)
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1 ||
+      d > mv_time_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 ||
+      oh > 14 || om > 59)
     return MV_EPARSE;
   int64_t off_s = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-  int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  int64_t t =
+      mv_time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
   *out_us = (t - off_s) * 1000000 + frac_us;
   return MV_OK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mv_clock.h"
 #include "mv_clin.h"
 #include "mv_dev_ws.h"
 #include "mv_json.h"
@@ -64,32 +65,18 @@ static bool digits(const char *s, int n, int *out) {
   return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), so no time-zone state is involved. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
 int mv_dev_ws_parse_time(const char *s, int64_t *out_us) {
   int y, mo, d, h, mi, se, frac_us = 0, tz = 0;
   size_t n = s ? strlen(s) : 0;
   const char *p;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (n < 20 || n > 40 || !digits(s, 4, &y) || s[4] != '-' ||
       !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
       (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
       s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
       !digits(s + 17, 2, &se))
     return MV_EINVAL;
-  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+  if (y < 1900 || d < 1 || d > mv_time_days_in_month(y, mo) || h > 23 ||
       mi > 59 || se > 60)
-    return MV_EINVAL;
-  if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
     return MV_EINVAL;
   p = s + 19;
   if (*p == '.') {
@@ -118,8 +105,8 @@ int mv_dev_ws_parse_time(const char *s, int64_t *out_us) {
   }
   if (se == 60)
     se = 59; /* a leap second (RFC 3339 allows :60) counts as :59 */
-  int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-                 h * 3600 + mi * 60 + se - (int64_t)tz * 60;
+  int64_t secs = mv_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+                 mi * 60 + se - (int64_t)tz * 60;
   *out_us = secs * 1000000 + frac_us;
   return MV_OK;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mv_clock.h"
 #include "epi_int.h"
 #include "mv_limits.h"
 
@@ -28,37 +29,6 @@ struct mv_epi_table {
 
 /* ---- calendar -------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0)))
-    q--;
-  return q;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (the era-based
- * day count: 400-year cycles of 146097 days, years starting in March). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = floor_div(y, 400);
-  int64_t yoe = y - era * 400;
-  int64_t mp = (m + 9) % 12;
-  int64_t doy = (153 * mp + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-  z += 719468;
-  int64_t era = floor_div(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* ISO weekday, Monday = 1 .. Sunday = 7 (1970-01-01 was a Thursday). */
 static int iso_wday(int64_t day) {
   return (int)(((day + 3) % 7 + 7) % 7) + 1;
@@ -69,8 +39,8 @@ int32_t mv_epi_isoweek(int32_t day) {
   int64_t th = (int64_t)day - iso_wday(day) + 4;
   int64_t y;
   int m, d;
-  civil_from_days(th, &y, &m, &d);
-  int64_t jan1 = days_from_civil(y, 1, 1);
+  mv_time_civil_from_days(th, &y, &m, &d);
+  int64_t jan1 = mv_time_days_from_civil(y, 1, 1);
   int64_t week = (th - jan1) / 7 + 1;
   return (int32_t)(y * 100 + week);
 }
@@ -85,13 +55,9 @@ int mv_epi_parse_date(const char *s, int32_t *out_day) {
           (s[3] - '0');
   int m = (s[5] - '0') * 10 + (s[6] - '0');
   int d = (s[8] - '0') * 10 + (s[9] - '0');
-  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+  if (d < 1 || d > mv_time_days_in_month(y, m))
     return MV_EPARSE;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap)
-    return MV_EPARSE;
-  *out_day = (int32_t)days_from_civil(y, m, d);
+  *out_day = (int32_t)mv_time_days_from_civil(y, m, d);
   return MV_OK;
 }
 
@@ -574,7 +540,7 @@ static void period_str(const struct mv_epi_table *t, size_t j, char *buf,
   if (t->period == MV_EPI_PERIOD_DAY) {
     int64_t y;
     int m, d;
-    civil_from_days(p, &y, &m, &d);
+    mv_time_civil_from_days(p, &y, &m, &d);
     snprintf(buf, len, "%04lld-%02d-%02d", (long long)y, m, d);
   } else {
     snprintf(buf, len, "%04d-W%02d", (int)(p / 100), (int)(p % 100));

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mv_clock.h"
 #include "mv_fhir.h"
 
 #define US_PER_S INT64_C(1000000)
@@ -28,35 +29,6 @@ struct dt_fields {
 
 static bool is_leap(int y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m) {
-  static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : dm[m - 1];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian civil date (H. Hinnant,
- * "chrono-Compatible Low-Level Date Algorithms", days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/* The inverse (civil_from_days, same source). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 /* Exactly n decimal digits at *p; advances p. -1 when not digits. */
@@ -158,7 +130,7 @@ static int parse_fields(const char *s, enum mv_fhir_date_kind kind,
     if (*s == '-') {
       s++;
       if ((f->day = digits(&s, 2)) < 1 ||
-          f->day > days_in_month(f->year, f->month))
+          f->day > mv_time_days_in_month(f->year, f->month))
         return MV_EINVAL;
       f->prec = MV_FHIR_PREC_DAY;
     }
@@ -176,7 +148,7 @@ static int64_t period_us(const struct dt_fields *f) {
   case MV_FHIR_PREC_YEAR:
     return (is_leap(f->year) ? 366 : 365) * US_PER_DAY;
   case MV_FHIR_PREC_MONTH:
-    return days_in_month(f->year, f->month) * US_PER_DAY;
+    return mv_time_days_in_month(f->year, f->month) * US_PER_DAY;
   case MV_FHIR_PREC_DAY:
     return US_PER_DAY;
   case MV_FHIR_PREC_MINUTE:
@@ -199,7 +171,7 @@ int mv_fhir_date_parse(const char *s, enum mv_fhir_date_kind kind,
   struct dt_fields f;
   if (!s || parse_fields(s, kind, &f) != MV_OK)
     return MV_EINVAL;
-  int64_t lo = days_from_civil(f.year, f.month, f.day) * US_PER_DAY +
+  int64_t lo = mv_time_days_from_civil(f.year, f.month, f.day) * US_PER_DAY +
                (int64_t)f.hour * 3600 * US_PER_S + (int64_t)f.min * US_PER_MIN +
                (int64_t)f.sec * US_PER_S + f.frac_us -
                (int64_t)f.zone_min * US_PER_MIN;
@@ -222,12 +194,13 @@ int mv_fhir_instant_format(int64_t t_us, char *out, size_t cap) {
     rem += US_PER_DAY;
     days--;
   }
-  int y, m, d;
-  civil_from_days(days, &y, &m, &d);
+  int64_t y;
+  int m, d;
+  mv_time_civil_from_days(days, &y, &m, &d);
   if (y < 1 || y > 9999)
     return MV_ERANGE;
   int64_t s = rem / US_PER_S;
-  snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
+  snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, m, d,
            (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
            (int)(rem % US_PER_S / 1000));
   return MV_OK;

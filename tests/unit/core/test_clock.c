@@ -119,6 +119,50 @@ static void rfc3339_respects_small_buffer(void **state) {
   assert_string_equal(buf, "1970-01-01");
 }
 
+static void civil_days_known_dates(void **state) {
+  (void)state;
+  assert_int_equal(mv_time_days_from_civil(1970, 1, 1), 0);
+  assert_int_equal(mv_time_days_from_civil(1969, 12, 31), -1);
+  assert_int_equal(mv_time_days_from_civil(2000, 3, 1), 11017);
+  assert_int_equal(mv_time_days_from_civil(2026, 11, 25), 20782);
+  assert_int_equal(mv_time_days_from_civil(1, 1, 1), -719162);
+  assert_int_equal(mv_time_days_from_civil(-1, 12, 31), -719529);
+}
+
+/* Every day from year -400 to 2800 maps back to its date, one apart. */
+static void civil_days_round_trip(void **state) {
+  (void)state;
+  int64_t first = mv_time_days_from_civil(-400, 1, 1);
+  int64_t last = mv_time_days_from_civil(2800, 12, 31);
+  int64_t y0 = -400;
+  int m0 = 1, d0 = 1;
+  for (int64_t z = first; z <= last; z++) {
+    int64_t y;
+    int m, d;
+    mv_time_civil_from_days(z, &y, &m, &d);
+    if (z > first) { /* the day after the previous one */
+      bool next_month = d0 == mv_time_days_in_month(y0, m0);
+      assert_int_equal(d, next_month ? 1 : d0 + 1);
+      assert_int_equal(m, next_month ? (m0 == 12 ? 1 : m0 + 1) : m0);
+      assert_int_equal(y, next_month && m0 == 12 ? y0 + 1 : y0);
+    }
+    assert_int_equal(mv_time_days_from_civil(y, m, d), z);
+    y0 = y, m0 = m, d0 = d;
+  }
+}
+
+static void civil_month_lengths(void **state) {
+  (void)state;
+  assert_int_equal(mv_time_days_in_month(2024, 2), 29);
+  assert_int_equal(mv_time_days_in_month(2023, 2), 28);
+  assert_int_equal(mv_time_days_in_month(1900, 2), 28);
+  assert_int_equal(mv_time_days_in_month(2000, 2), 29);
+  assert_int_equal(mv_time_days_in_month(2026, 4), 30);
+  assert_int_equal(mv_time_days_in_month(2026, 12), 31);
+  assert_int_equal(mv_time_days_in_month(2026, 0), 0);
+  assert_int_equal(mv_time_days_in_month(2026, 13), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(clock_fake_starts_at_given_time),
@@ -126,6 +170,9 @@ int main(void) {
       cmocka_unit_test(clock_fakes_are_independent),
       cmocka_unit_test(clock_system_is_after_2024_and_monotonic),
       cmocka_unit_test(rfc3339_formats_known_instant),
+      cmocka_unit_test(civil_days_known_dates),
+      cmocka_unit_test(civil_days_round_trip),
+      cmocka_unit_test(civil_month_lengths),
       cmocka_unit_test(rfc3339_formats_epoch),
       cmocka_unit_test(rfc3339_truncates_to_milliseconds),
       cmocka_unit_test(rfc3339_formats_before_epoch),
