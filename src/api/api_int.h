@@ -133,6 +133,11 @@ void api_token_job(struct api_req *q);
 /* Authenticate the bearer token (and that the account is still enabled).
  * On failure answers 401 itself and returns non-zero. */
 int api_authenticate(struct api_req *q);
+/* ingest.c: a request context for a write that does not come over HTTP
+ * (a POST create with empty path, query, body and remote), r and q in the
+ * caller's arena a. */
+void api_req_init_internal(struct api_req *q, struct mv_http_req *r,
+                           struct mv_api *api, struct mv_arena *a);
 /* The same checks for a WebSocket upgrade (loop thread): the bearer token
  * from the Authorization header or the access_token query, verified, and
  * the account still enabled (one indexed store read). Returns 0 and fills

@@ -57,6 +57,20 @@ static void set_diag_from(struct mv_diag *d, int rc,
   mv_diag_set(d, rc, "%s", mv_strerror(rc));
 }
 
+void api_req_init_internal(struct api_req *q, struct mv_http_req *r,
+                           struct mv_api *api, struct mv_arena *a) {
+  memset(r, 0, sizeof(*r));
+  r->method = "POST";
+  r->path = "";
+  r->query = "";
+  r->body = "";
+  r->remote = "";
+  q->api = api;
+  q->a = a;
+  q->r = r;
+  q->interaction = "create";
+}
+
 int mv_api_ingest(struct mv_api *api, const char *json, size_t len,
                   const char *actor, mv_api_done_fn cb, void *ctx,
                   struct mv_diag *diag) {
@@ -77,15 +91,7 @@ int mv_api_ingest(struct mv_api *api, const char *json, size_t len,
     mv_arena_free(a);
     return MV_ENOMEM;
   }
-  g->q.api = api;
-  g->q.a = a;
-  g->q.r = &g->r;
-  g->r.method = "POST";
-  g->r.path = "";
-  g->r.query = "";
-  g->r.body = "";
-  g->r.remote = "";
-  g->q.interaction = "create";
+  api_req_init_internal(&g->q, &g->r, api, a);
   g->q.agent_ref = actor ? mv_arena_strdup(a, actor) : NULL;
   g->cb = cb;
   g->ctx = ctx;

@@ -416,15 +416,7 @@ int mv_api_ingest_batch(struct mv_api *api, const struct mv_api_item *items,
     rc = MV_ENOMEM;
     goto fail;
   }
-  b->q.api = api;
-  b->q.a = a;
-  b->q.r = &b->r;
-  b->r.method = "POST";
-  b->r.path = "";
-  b->r.query = "";
-  b->r.body = "";
-  b->r.remote = "";
-  b->q.interaction = "create";
+  api_req_init_internal(&b->q, &b->r, api, a);
   b->n = n;
   b->cb = cb;
   b->ctx = ctx;
